@@ -1,0 +1,156 @@
+"""Sessions, messages, the auto-assignment toggle and the record of every assignment."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from staff.models import Staff
+
+
+class AssignmentSettings(models.Model):
+    """The store's one row of assignment settings (id is always 1).
+
+    Its row is also the lock that serialises every decision about who is next: see
+    ``assignment.policy``.
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    auto_assign = models.BooleanField(
+        "automatically assign sessions",
+        default=False,
+        help_text="Only on while at least one staff member has a working time.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "assignment settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="assignment_settings_single_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Automatic assignment {'on' if self.auto_assign else 'off'}"
+
+
+class ChatSession(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    channel = models.CharField(max_length=32, default="web")
+    customer_id = models.CharField(max_length=128)
+    customer_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assigned_staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    last_message_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Set by the policy when the session is created: "assigned", "queued" or "manual",
+    # for the code that created it to report (not stored: the events table is the record).
+    assignment_outcome = None
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "chat session"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "customer_id"],
+                condition=models.Q(status="open"),
+                name="one_open_session_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["open", "closed"]), name="session_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(assigned_staff__isnull=True, assigned_at__isnull=True)
+                | models.Q(assigned_staff__isnull=False, assigned_at__isnull=False),
+                name="session_assigned_with_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_at__isnull=True)
+                | models.Q(status="closed", closed_at__isnull=False),
+                name="session_closed_with_time",
+            ),
+        ]
+        indexes = [
+            # The waiting queue, oldest first.
+            models.Index(
+                "created_at",
+                "id",
+                condition=models.Q(status="open", assigned_staff__isnull=True),
+                name="session_waiting_queue",
+            ),
+            models.Index(
+                "last_message_at",
+                condition=models.Q(status="open"),
+                name="session_open_by_activity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.customer_name or self.customer_id
+        return f"#{self.pk} {who} ({self.channel})"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == self.Status.OPEN and self.assigned_staff_id is None
+
+
+class Message(models.Model):
+    """A customer message. Keeps what is needed to answer a redelivery identically."""
+
+    message_id = models.CharField(max_length=128, unique=True)
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    customer_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Empty: sender gave none.")
+    received_at = models.DateTimeField()
+    # SHA-256 of the delivery's fields after defaults: a redelivery with the same digest is
+    # a repeat (answered with `response`), any other is a conflict.
+    content_digest = models.CharField(max_length=64)
+    response = models.JSONField(help_text="The body answered to the first delivery.")
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class AssignmentEvent(models.Model):
+    """One assignment of a session to a staff member, with the reason in words."""
+
+    class Kind(models.TextChoices):
+        AUTOMATIC = "automatic", "Automatic"
+        QUEUE = "queue", "From the waiting queue"
+        MANUAL = "manual", "Manual"
+
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="assignment_events"
+    )
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="assignment_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.CharField(max_length=255)
+    candidates = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Staff on duty with room when it was decided."
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["staff", "created_at"], name="event_staff_time")]
+
+    def __str__(self) -> str:
+        return f"{self.session} → {self.staff.name}: {self.reason}"

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Chat Assist"
+admin.site.site_title = "Chat Assist"
+admin.site.index_title = "Store administration"
+
+urlpatterns = [
+    path("", include("assignment.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,160 @@
+"""People and their working times: the ground floor. Nothing here knows about assignment."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from staff import schedule
+
+
+class WorkingTime(models.Model):
+    """A named weekly shift pattern, read as wall-clock hours in its own time zone."""
+
+    name = models.CharField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, help_text="IANA time zone, e.g. Asia/Taipei.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="working_time_name_not_empty"),
+            models.CheckConstraint(
+                condition=~models.Q(timezone=""), name="working_time_timezone_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def weekly_ranges_tuple(self) -> tuple[schedule.WeeklyRange, ...]:
+        """Its ranges as schedule values (uses prefetched rows when there are any)."""
+        return tuple(
+            sorted(
+                schedule.WeeklyRange(row.weekday, row.start_minute, row.end_minute)
+                for row in self.weekly_ranges.all()
+            )
+        )
+
+    def hours_config(self) -> dict[str, list]:
+        return schedule.hours_to_config(self.weekly_ranges_tuple())
+
+    def summary(self) -> str:
+        return schedule.summarize_hours(self.weekly_ranges_tuple())
+
+
+class WorkingRange(models.Model):
+    """One ``[start, end)`` range of a weekday; ``end < start`` runs past midnight.
+
+    Overlaps between ranges are checked by the schedule maths before saving (a database
+    cannot express a weekly circle); what one row alone must satisfy is guarded here.
+    """
+
+    working_time = models.ForeignKey(
+        WorkingTime, on_delete=models.CASCADE, related_name="weekly_ranges"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday")
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["working_time", "weekday", "start_minute"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="range_weekday_valid"),
+            models.CheckConstraint(
+                condition=models.Q(start_minute__lt=schedule.MINUTES_PER_DAY),
+                name="range_start_in_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_minute__lte=schedule.MINUTES_PER_DAY),
+                name="range_end_in_day",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(start_minute=models.F("end_minute")),
+                name="range_not_empty",
+            ),
+            models.UniqueConstraint(
+                fields=["working_time", "weekday", "start_minute"], name="range_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return schedule.describe_range(
+            schedule.WeeklyRange(self.weekday, self.start_minute, self.end_minute)
+        )
+
+
+class Staff(models.Model):
+    """A staff member who can be given chat sessions."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_profile",
+        help_text="The login of this staff member, to see their own sessions.",
+    )
+    working_time = models.ForeignKey(
+        WorkingTime,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    active = models.BooleanField(
+        default=True, help_text="Unticked means away (leave, sick): gets no new sessions."
+    )
+    max_open_sessions = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty for no limit."
+    )
+    # Kept in step with the open sessions assigned to this staff member, in the same
+    # transaction as every change to them, so capacity is checked on this row alone.
+    open_sessions = models.PositiveIntegerField(default=0, editable=False)
+    last_assigned_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Empty: never assigned."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "staff"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="staff_email_unique_ignoring_case"),
+            models.CheckConstraint(
+                condition=models.Q(max_open_sessions__isnull=True)
+                | models.Q(max_open_sessions__gte=1),
+                name="staff_capacity_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(open_sessions__gte=0), name="staff_open_sessions_not_negative"
+            ),
+        ]
+        indexes = [
+            # The policy's candidate scan: active staff of the working times on duty, in
+            # assignment order (never assigned first, then oldest assignment, then id).
+            # (A NULLS FIRST index would match the ORDER BY, but SQLite cannot build one, and
+            # the candidates of the working times on duty are few enough to sort.)
+            models.Index(
+                fields=["working_time", "last_assigned_at", "id"],
+                condition=models.Q(active=True),
+                name="staff_candidates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def has_room(self) -> bool:
+        return self.max_open_sessions is None or self.open_sessions < self.max_open_sessions

@@ -1,0 +1,134 @@
+"""Writes to working times and staff, with every validation the admin and import share.
+
+Rules that also involve assignment (the auto-assignment toggle rule) are checked by
+``assignment.config``, which wraps these functions.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from staff import schedule
+from staff.models import Staff, WorkingRange, WorkingTime
+
+NAME_MAX_LENGTH = WorkingTime._meta.get_field("name").max_length
+STAFF_NAME_MAX_LENGTH = Staff._meta.get_field("name").max_length
+
+
+def working_time_validate(*, name: object, timezone: object, hours: object) -> tuple[
+    str, str, tuple[schedule.WeeklyRange, ...]
+]:
+    """Clean the three parts of a working time; ValidationError names every bad field."""
+    errors: dict[str, str] = {}
+    clean_name = name.strip() if isinstance(name, str) else ""
+    if not clean_name:
+        errors["name"] = "Give the working time a name."
+    elif len(clean_name) > NAME_MAX_LENGTH:
+        errors["name"] = f"A name has at most {NAME_MAX_LENGTH} characters."
+    try:
+        schedule.zone_for(timezone if isinstance(timezone, str) else repr(timezone))
+    except schedule.ScheduleError as error:
+        errors["timezone"] = str(error)
+    ranges: tuple[schedule.WeeklyRange, ...] = ()
+    try:
+        ranges = schedule.parse_hours(hours)
+    except schedule.ScheduleError as error:
+        errors["hours"] = str(error)
+    if errors:
+        raise ValidationError(errors)
+    return clean_name, str(timezone), ranges
+
+
+@transaction.atomic
+def working_time_save(
+    *,
+    name: object,
+    timezone: object,
+    hours: object,
+    working_time: WorkingTime | None = None,
+) -> WorkingTime:
+    """Create (or, given ``working_time``, update) a working time and its ranges."""
+    clean_name, clean_zone, ranges = working_time_validate(
+        name=name, timezone=timezone, hours=hours
+    )
+    clash = WorkingTime.objects.filter(name=clean_name)
+    if working_time is not None:
+        clash = clash.exclude(pk=working_time.pk)
+    if clash.exists():
+        raise ValidationError({"name": f"A working time called {clean_name!r} exists already."})
+    if working_time is None:
+        working_time = WorkingTime(name=clean_name, timezone=clean_zone)
+    else:
+        working_time.name, working_time.timezone = clean_name, clean_zone
+    working_time.save()
+    working_time.weekly_ranges.all().delete()
+    WorkingRange.objects.bulk_create(
+        WorkingRange(
+            working_time=working_time,
+            weekday=weekly_range.weekday,
+            start_minute=weekly_range.start,
+            end_minute=weekly_range.end,
+        )
+        for weekly_range in ranges
+    )
+    return working_time
+
+
+def staff_validate(
+    *, email: object, name: object, active: object, max_open_sessions: object
+) -> tuple[str, str, bool, int | None]:
+    errors: dict[str, str] = {}
+    clean_email = email.strip().lower() if isinstance(email, str) else ""
+    try:
+        validate_email(clean_email)
+    except ValidationError:
+        errors["email"] = f"{email!r} is not an email address."
+    clean_name = name.strip() if isinstance(name, str) else ""
+    if not clean_name:
+        errors["name"] = "Give the staff member a name."
+    elif len(clean_name) > STAFF_NAME_MAX_LENGTH:
+        errors["name"] = f"A name has at most {STAFF_NAME_MAX_LENGTH} characters."
+    if not isinstance(active, bool):
+        errors["active"] = "active is true or false."
+    capacity_ok = max_open_sessions is None or (
+        isinstance(max_open_sessions, int)
+        and not isinstance(max_open_sessions, bool)
+        and max_open_sessions >= 1
+    )
+    if not capacity_ok:
+        errors["max_open_sessions"] = "max_open_sessions is empty (no limit) or a whole number ≥ 1."
+    if errors:
+        raise ValidationError(errors)
+    return clean_email, clean_name, bool(active), max_open_sessions  # type: ignore[return-value]
+
+
+def staff_save(
+    *,
+    email: object,
+    name: object,
+    working_time: WorkingTime | None,
+    active: object = True,
+    max_open_sessions: object = None,
+    staff: Staff | None = None,
+) -> Staff:
+    """Create (or, given ``staff``, update) a staff member after validating every field."""
+    clean_email, clean_name, clean_active, capacity = staff_validate(
+        email=email, name=name, active=active, max_open_sessions=max_open_sessions
+    )
+    clash = Staff.objects.filter(email__iexact=clean_email)
+    if staff is not None:
+        clash = clash.exclude(pk=staff.pk)
+    if clash.exists():
+        raise ValidationError({"email": f"A staff member with {clean_email} exists already."})
+    if staff is None:
+        staff = Staff()
+    staff.email, staff.name = clean_email, clean_name
+    staff.working_time, staff.active, staff.max_open_sessions = (
+        working_time,
+        clean_active,
+        capacity,
+    )
+    staff.save()
+    return staff

@@ -1,0 +1,14 @@
+"""The production settings, with the environment a test run needs filled in.
+
+``chatassist.settings`` refuses to start without a SECRET_KEY when DEBUG is off, as
+production must; the suite supplies throwaway values here instead of weakening that rule.
+Anything already set in the environment (DATABASE_URL for PostgreSQL, say) wins.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
+os.environ.setdefault("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from chatassist.settings import *  # noqa: E402,F403
