@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models.deletion import ProtectedError
 
 from assignment.models import AssignmentSettings
-from assignment.policy import lock_assignment_settings
+from assignment.policy import auto_assign_enabled, lock_assignment_settings
 from staff import services as staff_services
 from staff.models import Staff, WorkingTime
 
@@ -186,9 +186,7 @@ def _import_staff(
             if working_time_name is not None and (
                 not isinstance(working_time_name, str) or working_time_name not in by_name
             ):
-                raise ConfigError(
-                    f"{where}: working_time {working_time_name!r} does not exist."
-                )
+                raise ConfigError(f"{where}: working_time {working_time_name!r} does not exist.")
             working_time = by_name[working_time_name] if working_time_name is not None else None
         try:
             staff_services.staff_save(
@@ -246,15 +244,9 @@ def staff_save_checked(**fields: Any) -> Staff:
 
 def toggle_rule_problem(*, staff: Staff | None, new_working_time: WorkingTime | None) -> str | None:
     """What saving ``staff`` with ``new_working_time`` would break, for forms to show early."""
-    if new_working_time is not None or not _auto_assign_on():
+    if new_working_time is not None or not auto_assign_enabled():
         return None
     others = Staff.objects.filter(working_time__isnull=False)
     if staff is not None and staff.pk:
         others = others.exclude(pk=staff.pk)
     return None if others.exists() else TOGGLE_RULE_MESSAGE
-
-
-def _auto_assign_on() -> bool:
-    return AssignmentSettings.objects.filter(
-        pk=AssignmentSettings.SINGLETON_ID, auto_assign=True
-    ).exists()

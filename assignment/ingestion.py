@@ -149,7 +149,9 @@ def _instant(document: dict, field: str, errors: dict[str, str]) -> datetime | N
             raise ValueError
         return value.astimezone(UTC)
     except (ValueError, OverflowError):
-        errors[field] = "Must be an ISO 8601 date and time with an offset, e.g. 2026-01-31T09:00:00Z."
+        errors[field] = (
+            "Must be an ISO 8601 date and time with an offset, e.g. 2026-01-31T09:00:00Z."
+        )
         return None
 
 

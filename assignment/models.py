@@ -28,9 +28,7 @@ class AssignmentSettings(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "assignment settings"
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(id=1), name="assignment_settings_single_row"
-            )
+            models.CheckConstraint(condition=models.Q(id=1), name="assignment_settings_single_row")
         ]
 
     def __str__(self) -> str:

@@ -107,7 +107,9 @@ def staff_on_duty(*, at: datetime) -> list[Staff]:
 
 
 def auto_assign_enabled() -> bool:
-    return AssignmentSettings.objects.filter(pk=AssignmentSettings.SINGLETON_ID, auto_assign=True).exists()
+    return AssignmentSettings.objects.filter(
+        pk=AssignmentSettings.SINGLETON_ID, auto_assign=True
+    ).exists()
 
 
 # --- The lock ------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ def describe_reason(*, previous: datetime | None, now: datetime) -> str:
 
 
 def describe_duration(elapsed: timedelta) -> str:
-    """"3 h 12 min", "45 s", "2 d 4 h": coarse enough to read at a glance."""
+    """ "3 h 12 min", "45 s", "2 d 4 h": coarse enough to read at a glance."""
     seconds = max(int(elapsed.total_seconds()), 0)
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3600)

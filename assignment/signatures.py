@@ -56,8 +56,9 @@ class WebhookSecret:
         timestamp_text = headers.get("webhook-timestamp") or ""
         signatures = headers.get("webhook-signature") or ""
         if not (msg_id and timestamp_text and signatures):
-            raise SignatureError("The webhook-id, webhook-timestamp and webhook-signature "
-                                 "headers are required.")
+            raise SignatureError(
+                "The webhook-id, webhook-timestamp and webhook-signature headers are required."
+            )
         if not _TIMESTAMP.match(timestamp_text):
             raise SignatureError("webhook-timestamp must be Unix seconds.")
         timestamp = int(timestamp_text)

@@ -48,17 +48,6 @@ class WorkingTimeForm(forms.ModelForm):
         cleaned["hours_value"] = hours
         return cleaned
 
-    def save(self, commit=True):
-        return staff_services.working_time_save(
-            name=self.cleaned_data["name"],
-            timezone=self.cleaned_data["timezone"],
-            hours=self.cleaned_data["hours_value"],
-            working_time=self.instance if self.instance.pk else None,
-        )
-
-    def save_m2m(self):
-        pass
-
 
 @admin.register(WorkingTime)
 class WorkingTimeAdmin(admin.ModelAdmin):
@@ -83,7 +72,12 @@ class WorkingTimeAdmin(admin.ModelAdmin):
         return obj.staff_count
 
     def save_model(self, request, obj, form, change):
-        form.instance = form.save()
+        staff_services.working_time_save(
+            name=obj.name,
+            timezone=obj.timezone,
+            hours=form.cleaned_data["hours_value"],
+            working_time=obj,
+        )
 
     def delete_model(self, request, obj):
         config.working_time_delete(working_time=obj)
@@ -138,18 +132,14 @@ class StaffAdmin(admin.ModelAdmin):
     actions = ["mark_away", "mark_available"]
 
     def save_model(self, request, obj, form, change):
-        saved = config.staff_save_checked(
+        config.staff_save_checked(
             email=obj.email,
             name=obj.name,
             working_time=obj.working_time,
             active=obj.active,
             max_open_sessions=obj.max_open_sessions,
-            staff=obj if change else None,
+            staff=obj,  # the form's instance, so the login it chose is saved too
         )
-        if saved.user_id != obj.user_id:
-            saved.user = obj.user
-            saved.save(update_fields=["user"])
-        form.instance = saved
 
     def delete_model(self, request, obj):
         config.staff_delete(staff=obj)

@@ -22,7 +22,9 @@ class WorkingTime(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=~models.Q(name=""), name="working_time_name_not_empty"),
+            models.CheckConstraint(
+                condition=~models.Q(name=""), name="working_time_name_not_empty"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(timezone=""), name="working_time_timezone_not_empty"
             ),

@@ -14,12 +14,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+# ASCII digits only, and \Z rather than $ (which would let a trailing newline through).
+_HHMM = re.compile(r"([01][0-9]|2[0-4]):([0-5][0-9])\Z")
 
 
 class ScheduleError(ValueError):
@@ -84,7 +85,7 @@ def is_on_duty(ranges: tuple[WeeklyRange, ...], zone: ZoneInfo, at: datetime) ->
 
 def parse_clock(text: object, *, is_end: bool) -> int:
     """Minutes after midnight for "HH:MM"; "24:00" only as the end of a range."""
-    match = _HHMM.match(text) if isinstance(text, str) else None
+    match = _HHMM.fullmatch(text) if isinstance(text, str) else None
     if not match:
         raise ScheduleError(f"{text!r} is not a time of the form HH:MM.")
     minutes = int(match[1]) * 60 + int(match[2])
@@ -140,9 +141,7 @@ def validate_ranges(ranges: list[WeeklyRange]) -> tuple[WeeklyRange, ...]:
     )
     for (_, finish, first), (begin, _, second) in zip(pieces, pieces[1:], strict=False):
         if begin < finish:
-            raise ScheduleError(
-                f"{describe_range(second)} overlaps {describe_range(first)}."
-            )
+            raise ScheduleError(f"{describe_range(second)} overlaps {describe_range(first)}.")
     return tuple(sorted(set(ranges)))
 
 

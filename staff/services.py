@@ -17,9 +17,9 @@ NAME_MAX_LENGTH = WorkingTime._meta.get_field("name").max_length
 STAFF_NAME_MAX_LENGTH = Staff._meta.get_field("name").max_length
 
 
-def working_time_validate(*, name: object, timezone: object, hours: object) -> tuple[
-    str, str, tuple[schedule.WeeklyRange, ...]
-]:
+def working_time_validate(
+    *, name: object, timezone: object, hours: object
+) -> tuple[str, str, tuple[schedule.WeeklyRange, ...]]:
     """Clean the three parts of a working time; ValidationError names every bad field."""
     errors: dict[str, str] = {}
     clean_name = name.strip() if isinstance(name, str) else ""
@@ -49,12 +49,13 @@ def working_time_save(
     hours: object,
     working_time: WorkingTime | None = None,
 ) -> WorkingTime:
-    """Create (or, given ``working_time``, update) a working time and its ranges."""
+    """Create or update a working time and its ranges (``working_time`` without a pk, as an
+    admin form gives, is created)."""
     clean_name, clean_zone, ranges = working_time_validate(
         name=name, timezone=timezone, hours=hours
     )
     clash = WorkingTime.objects.filter(name=clean_name)
-    if working_time is not None:
+    if working_time is not None and working_time.pk:
         clash = clash.exclude(pk=working_time.pk)
     if clash.exists():
         raise ValidationError({"name": f"A working time called {clean_name!r} exists already."})
@@ -113,12 +114,13 @@ def staff_save(
     max_open_sessions: object = None,
     staff: Staff | None = None,
 ) -> Staff:
-    """Create (or, given ``staff``, update) a staff member after validating every field."""
+    """Create or update a staff member after validating every field (``staff`` without a
+    pk, as an admin form gives, is created)."""
     clean_email, clean_name, clean_active, capacity = staff_validate(
         email=email, name=name, active=active, max_open_sessions=max_open_sessions
     )
     clash = Staff.objects.filter(email__iexact=clean_email)
-    if staff is not None:
+    if staff is not None and staff.pk:
         clash = clash.exclude(pk=staff.pk)
     if clash.exists():
         raise ValidationError({"email": f"A staff member with {clean_email} exists already."})

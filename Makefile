@@ -1,0 +1,50 @@
+# Chat Assist: `make run` for the demo, `make test` for the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format demo-data bench clean
+
+## The app with demo data on SQLite at http://127.0.0.1:8000/admin/
+run: $(VENV)/.installed .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --manager
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## The whole suite (lint, then tests; on PostgreSQL too when DATABASE_URL points at one)
+test: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+# A development .env with fresh random secrets, written once (never committed).
+.env: | $(VENV)/bin/python
+	$(PY) -c "import secrets, base64; print('DEBUG=true'); \
+	print('SECRET_KEY=' + secrets.token_urlsafe(50)); \
+	print('WEBHOOK_SECRET=whsec_' + base64.b64encode(secrets.token_bytes(24)).decode())" > $@
+	@echo "Wrote .env with a new SECRET_KEY and WEBHOOK_SECRET (DEBUG on, for development)."
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache *.egg-info
