@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assignment.models import ChatSession, Message
+from staff.services import unstorable_text_problem
 
 MAX_BODY_BYTES = 64 * 1024
 _CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -121,21 +122,10 @@ def _string(
         errors[field] = "Must be a string."
     elif not minimum <= len(value) <= maximum:
         errors[field] = f"Must be {minimum}-{maximum} characters long."
-    elif problem := _text_problem(value):
-        errors[field] = problem
+    elif problem := unstorable_text_problem(value):
+        errors[field] = problem.capitalize()
     else:
         return value
-    return None
-
-
-def _text_problem(value: str) -> str | None:
-    """PostgreSQL stores neither NUL characters nor lone surrogates."""
-    if "\x00" in value:
-        return "Must not contain NUL characters."
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Must be valid Unicode text (no lone surrogates)."
     return None
 
 

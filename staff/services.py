@@ -15,6 +15,21 @@ from staff.models import Staff, WorkingRange, WorkingTime
 
 NAME_MAX_LENGTH = WorkingTime._meta.get_field("name").max_length
 STAFF_NAME_MAX_LENGTH = Staff._meta.get_field("name").max_length
+EMAIL_MAX_LENGTH = Staff._meta.get_field("email").max_length
+# PostgreSQL's integer column holds at most this; SQLite holds more, but a configuration
+# exported from one store must import into the other.
+MAX_OPEN_SESSIONS_LIMIT = 2_147_483_647
+
+
+def unstorable_text_problem(value: str) -> str | None:
+    """Why PostgreSQL cannot store ``value`` (a NUL, a lone surrogate), or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (no lone surrogates)."
+    return None
 
 
 def working_time_validate(
@@ -27,6 +42,8 @@ def working_time_validate(
         errors["name"] = "Give the working time a name."
     elif len(clean_name) > NAME_MAX_LENGTH:
         errors["name"] = f"A name has at most {NAME_MAX_LENGTH} characters."
+    elif problem := unstorable_text_problem(clean_name):
+        errors["name"] = f"The name {problem}"
     try:
         schedule.zone_for(timezone if isinstance(timezone, str) else repr(timezone))
     except schedule.ScheduleError as error:
@@ -86,11 +103,18 @@ def staff_validate(
         validate_email(clean_email)
     except ValidationError:
         errors["email"] = f"{email!r} is not an email address."
+    else:
+        if len(clean_email) > EMAIL_MAX_LENGTH:
+            errors["email"] = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
+        elif problem := unstorable_text_problem(clean_email):
+            errors["email"] = f"The email address {problem}"
     clean_name = name.strip() if isinstance(name, str) else ""
     if not clean_name:
         errors["name"] = "Give the staff member a name."
     elif len(clean_name) > STAFF_NAME_MAX_LENGTH:
         errors["name"] = f"A name has at most {STAFF_NAME_MAX_LENGTH} characters."
+    elif problem := unstorable_text_problem(clean_name):
+        errors["name"] = f"The name {problem}"
     if not isinstance(active, bool):
         errors["active"] = "active is true or false."
     capacity_ok = max_open_sessions is None or (
@@ -100,6 +124,8 @@ def staff_validate(
     )
     if not capacity_ok:
         errors["max_open_sessions"] = "max_open_sessions is empty (no limit) or a whole number ≥ 1."
+    elif max_open_sessions is not None and max_open_sessions > MAX_OPEN_SESSIONS_LIMIT:
+        errors["max_open_sessions"] = f"max_open_sessions is at most {MAX_OPEN_SESSIONS_LIMIT}."
     if errors:
         raise ValidationError(errors)
     return clean_email, clean_name, bool(active), max_open_sessions  # type: ignore[return-value]

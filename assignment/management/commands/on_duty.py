@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print a JSON list.")
 
     def handle(self, *args, at: str | None, json: bool, **options):
-        instant = parse_instant(at) if at else timezone.now()
+        instant = parse_instant(at) if at is not None else timezone.now()
         staff = policy.staff_on_duty(at=instant)
         if json:
             self.stdout.write(_dumps([_as_json(member) for member in staff]))
