@@ -32,18 +32,24 @@ def unstorable_text_problem(value: str) -> str | None:
     return None
 
 
+def _clean_name(name: object, max_length: int, what: str, errors: dict[str, str]) -> str:
+    """The trimmed name; a problem with it goes to ``errors["name"]``."""
+    clean_name = name.strip() if isinstance(name, str) else ""
+    if not clean_name:
+        errors["name"] = f"Give {what} a name."
+    elif len(clean_name) > max_length:
+        errors["name"] = f"A name has at most {max_length} characters."
+    elif problem := unstorable_text_problem(clean_name):
+        errors["name"] = f"The name {problem}"
+    return clean_name
+
+
 def working_time_validate(
     *, name: object, timezone: object, hours: object
 ) -> tuple[str, str, tuple[schedule.WeeklyRange, ...]]:
     """Clean the three parts of a working time; ValidationError names every bad field."""
     errors: dict[str, str] = {}
-    clean_name = name.strip() if isinstance(name, str) else ""
-    if not clean_name:
-        errors["name"] = "Give the working time a name."
-    elif len(clean_name) > NAME_MAX_LENGTH:
-        errors["name"] = f"A name has at most {NAME_MAX_LENGTH} characters."
-    elif problem := unstorable_text_problem(clean_name):
-        errors["name"] = f"The name {problem}"
+    clean_name = _clean_name(name, NAME_MAX_LENGTH, "the working time", errors)
     try:
         schedule.zone_for(timezone if isinstance(timezone, str) else repr(timezone))
     except schedule.ScheduleError as error:
@@ -108,13 +114,7 @@ def staff_validate(
             errors["email"] = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
         elif problem := unstorable_text_problem(clean_email):
             errors["email"] = f"The email address {problem}"
-    clean_name = name.strip() if isinstance(name, str) else ""
-    if not clean_name:
-        errors["name"] = "Give the staff member a name."
-    elif len(clean_name) > STAFF_NAME_MAX_LENGTH:
-        errors["name"] = f"A name has at most {STAFF_NAME_MAX_LENGTH} characters."
-    elif problem := unstorable_text_problem(clean_name):
-        errors["name"] = f"The name {problem}"
+    clean_name = _clean_name(name, STAFF_NAME_MAX_LENGTH, "the staff member", errors)
     if not isinstance(active, bool):
         errors["active"] = "active is true or false."
     capacity_ok = max_open_sessions is None or (
