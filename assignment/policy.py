@@ -136,14 +136,16 @@ def session_assign_on_creation(*, session: ChatSession, now: datetime | None = N
 
     Leaves the outcome on ``session.assignment_outcome`` for whoever created the session.
     """
-    hours = working_time_hours()
-    settings_row = lock_assignment_settings()
-    if not settings_row.auto_assign:
-        session.assignment_outcome = AssignmentOutcome("manual")
-        return
-    session.assignment_outcome = _assign_next_in_line(
-        session=session, hours=hours, now=now, kind=AssignmentEvent.Kind.AUTOMATIC
-    )
+    # Joins the creator's transaction; opens one when the session was saved in autocommit.
+    with transaction.atomic(savepoint=False):
+        hours = working_time_hours()
+        settings_row = lock_assignment_settings()
+        if not settings_row.auto_assign:
+            session.assignment_outcome = AssignmentOutcome("manual")
+            return
+        session.assignment_outcome = _assign_next_in_line(
+            session=session, hours=hours, now=now, kind=AssignmentEvent.Kind.AUTOMATIC
+        )
 
 
 def _assign_next_in_line(
