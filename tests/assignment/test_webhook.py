@@ -433,3 +433,25 @@ def test_409_comes_before_database_503(post_message, auto_assign_on):
     post_message(NEW)
 
     assert post_message({**NEW, "text": "changed"}).status_code == 409
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_cannot_be_reached_is_a_503(post_message, auto_assign_on):
+    """Not a mock: the connection really fails (nothing listens on port 1)."""
+    from django.db import connection
+
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["PORT"] = "1"
+    try:
+        response = post_message(NEW)
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "database" in response.json()["error"]
+    assert nothing_written()
