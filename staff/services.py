@@ -19,6 +19,7 @@ EMAIL_MAX_LENGTH = Staff._meta.get_field("email").max_length
 # PostgreSQL's integer column holds at most this; SQLite holds more, but a configuration
 # exported from one store must import into the other.
 MAX_OPEN_SESSIONS_LIMIT = 2_147_483_647
+STAFF_EDITABLE_FIELDS = ["email", "name", "user", "working_time", "active", "max_open_sessions"]
 
 
 def unstorable_text_problem(value: str) -> str | None:
@@ -158,5 +159,10 @@ def staff_save(
         clean_active,
         capacity,
     )
-    staff.save()
+    if staff.pk is None:
+        staff.save()
+    else:
+        # Only what this function edits: open_sessions and last_assigned_at belong to the
+        # assignment policy, and a stale copy of them must never be written back.
+        staff.save(update_fields=STAFF_EDITABLE_FIELDS)
     return staff
