@@ -2,17 +2,42 @@
 
 Every change goes through the services (``assignment.policy``, ``assignment.config``);
 fields those services own are read-only here.
+
+Who sees what: a store manager (anyone who may change the assignment settings, as the
+"Store manager" group may) sees every session; any other user who may view sessions (the
+"Chat agent" group) sees only the sessions assigned to their own staff profile, with their
+messages and assignments.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.template.response import TemplateResponse
 
 from assignment import config, policy
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession, Message
+from staff.models import Staff
+
+
+def sees_all_sessions(user) -> bool:
+    """Managers see every session; other users only the sessions assigned to them."""
+    return user.has_perm("assignment.change_assignmentsettings")
+
+
+class OwnSessionsOnlyMixin:
+    """Limits a list to the user's own sessions unless they are a manager."""
+
+    own_lookup: str  # from the listed model to the user of the assigned staff member
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_all_sessions(request.user):
+            return queryset
+        return queryset.filter(**{self.own_lookup: request.user})
 
 
 class MessageInline(admin.TabularInline):
@@ -24,6 +49,24 @@ class MessageInline(admin.TabularInline):
     show_change_link = True
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AssignmentEventInline(admin.TabularInline):
+    model = AssignmentEvent
+    fields = ["created_at", "staff", "kind", "reason", "candidates", "assigned_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "assignments"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("staff", "assigned_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -40,24 +83,58 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StaffFilter(admin.RelatedFieldListFilter):
+    """Staff by name only (their email makes the sidebar hard to scan)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = "Nobody"
+
+    def field_choices(self, field, request, model_admin):
+        return list(Staff.objects.order_by("name", "id").values_list("id", "name"))
+
+
+class AssignSessionsForm(forms.Form):
+    staff = forms.ModelChoiceField(
+        queryset=Staff.objects.select_related("working_time").order_by("name", "id"),
+        label="Staff member",
+        help_text="Counts as their latest assignment; recorded as “manual by” you.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].label_from_instance = self.describe
+
+    @staticmethod
+    def describe(member: Staff) -> str:
+        parts = [member.working_time.name if member.working_time else "no working time"]
+        capacity = f" of {member.max_open_sessions}" if member.max_open_sessions else ""
+        parts.append(f"{member.open_sessions}{capacity} open")
+        if not member.active:
+            parts.append("away")
+        return f"{member.name} ({', '.join(parts)})"
+
+
 @admin.register(ChatSession)
-class ChatSessionAdmin(admin.ModelAdmin):
+class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
+    own_lookup = "assigned_staff__user"
     list_display = [
         "id",
         "customer",
         "channel",
-        "status",
-        "assigned_staff",
-        "assigned_at",
+        "state",
+        "staff_member",
+        "assignment_reason",
         "created_at",
         "last_message_at",
     ]
-    list_filter = ["status", WaitingFilter, "assigned_staff", "channel"]
+    list_filter = ["status", WaitingFilter, ("assigned_staff", StaffFilter), "channel"]
     list_select_related = ["assigned_staff"]
     search_fields = ["customer_id", "customer_name"]
+    search_help_text = "Search by customer name or id."
     date_hierarchy = "created_at"
-    inlines = [MessageInline]
-    actions = ["close_sessions"]
+    inlines = [MessageInline, AssignmentEventInline]
+    actions = ["assign_sessions", "close_sessions"]
     readonly_fields = [
         "channel",
         "customer_id",
@@ -70,21 +147,100 @@ class ChatSessionAdmin(admin.ModelAdmin):
         "closed_at",
     ]
 
+    def get_queryset(self, request):
+        # Why the staff member who has it now got it: their latest event on the session.
+        latest_reason = AssignmentEvent.objects.filter(
+            session=OuterRef("pk"), staff=OuterRef("assigned_staff")
+        ).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(latest_reason=Subquery(latest_reason.values("reason")[:1]))
+        )
+
+    def get_list_filter(self, request):
+        if sees_all_sessions(request.user):
+            return self.list_filter
+        # Agents see only their own sessions: a filter by colleague would be empty noise.
+        return [item for item in self.list_filter if not isinstance(item, tuple)]
+
     def has_add_permission(self, request):
         return False  # sessions come from the webhook
+
+    def has_delete_permission(self, request, obj=None):
+        # Close, don't delete: deleting an open session would leave its staff member's
+        # open-session count (their capacity) wrong, and lose the record of who had it.
+        return False
+
+    def has_assign_permission(self, request) -> bool:
+        return sees_all_sessions(request.user) and self.has_change_permission(request)
 
     @admin.display(description="Customer", ordering="customer_name")
     def customer(self, obj: ChatSession) -> str:
         return obj.customer_name or obj.customer_id
 
-    @admin.action(description="Close selected sessions")
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj: ChatSession) -> str:
+        return "Waiting" if obj.is_waiting else obj.get_status_display()
+
+    @admin.display(description="Assigned to", ordering="assigned_staff__name")
+    def staff_member(self, obj: ChatSession) -> str:
+        return obj.assigned_staff.name if obj.assigned_staff else "—"
+
+    @admin.display(description="Assignment reason")
+    def assignment_reason(self, obj: ChatSession) -> str:
+        return obj.latest_reason or "—"
+
+    @admin.action(
+        description="Assign or reassign to a staff member…",
+        permissions=["assign"],
+    )
+    def assign_sessions(self, request, queryset: QuerySet[ChatSession]):
+        """First shows a page to choose the staff member; its form posts back here."""
+        form = AssignSessionsForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._assign(request, queryset, form.cleaned_data["staff"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Assign or reassign sessions",
+            "opts": self.opts,
+            "sessions": queryset.select_related("assigned_staff").order_by("created_at", "id"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(
+            request, "admin/assignment/chatsession/assign_sessions.html", context
+        )
+
+    def _assign(self, request, queryset: QuerySet[ChatSession], staff: Staff) -> None:
+        assigned = 0
+        for session in queryset.order_by("created_at", "id"):
+            try:
+                policy.session_assign_manually(
+                    session=session, staff=staff, assigned_by=request.user
+                )
+            except policy.AssignmentError as error:
+                self.message_user(request, str(error), messages.WARNING)
+            else:
+                assigned += 1
+        if assigned:
+            noun = "session" if assigned == 1 else "sessions"
+            self.message_user(
+                request, f"{assigned} {noun} assigned to {staff.name}.", messages.SUCCESS
+            )
+
+    @admin.action(description="Close selected sessions", permissions=["change"])
     def close_sessions(self, request, queryset: QuerySet[ChatSession]):
         closed = sum(policy.session_close(session=session) for session in queryset)
-        self.message_user(request, f"{closed} sessions closed.", messages.SUCCESS)
+        noun = "session" if closed == 1 else "sessions"
+        self.message_user(request, f"{closed} {noun} closed.", messages.SUCCESS)
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
+    own_lookup = "session__assigned_staff__user"
     list_display = ["message_id", "session", "text_preview", "sent_at", "received_at"]
     list_select_related = ["session"]
     search_fields = ["message_id", "text", "session__customer_id"]
@@ -102,7 +258,8 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssignmentEvent)
-class AssignmentEventAdmin(admin.ModelAdmin):
+class AssignmentEventAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
+    own_lookup = "staff__user"
     list_display = ["created_at", "session", "staff", "kind", "reason", "candidates", "assigned_by"]
     list_filter = ["kind", "staff"]
     list_select_related = ["session", "staff", "assigned_by"]

@@ -122,14 +122,20 @@ class StaffAdmin(admin.ModelAdmin):
         "working_time",
         "active",
         "open_sessions",
-        "max_open_sessions",
+        "capacity",
         "last_assigned_at",
     ]
+    # The away toggle: untick "active" and save; saving goes through save_model below.
+    list_editable = ["active"]
     list_filter = ["active", "working_time"]
     list_select_related = ["working_time"]
     search_fields = ["name", "email"]
     readonly_fields = ["open_sessions", "last_assigned_at", "created_at"]
     actions = ["mark_away", "mark_available"]
+
+    @admin.display(description="Capacity", ordering="max_open_sessions")
+    def capacity(self, obj: Staff) -> str:
+        return "no limit" if obj.max_open_sessions is None else str(obj.max_open_sessions)
 
     def save_model(self, request, obj, form, change):
         config.staff_save_checked(

@@ -10,5 +10,7 @@ admin.site.index_title = "Store administration"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("", include("assignment.urls")),
+    path("admin/chat-assistant/", include("chatassist.pages.urls")),
+    path("admin/chat-assistant/reports/", include("chatassist.reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,58 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from assignment import reports
+
+
+class Command(BaseCommand):
+    help = (
+        "For each day of a week (Monday to Sunday in the store's time zone, STORE_TIME_ZONE), "
+        "list the stretches when nobody is on duty (gaps: sessions would wait) and when only "
+        "one person is. Working hours are read in each working time's own zone and shown in "
+        "the store's; a day the clocks change is 23 or 25 hours long. Away staff and staff "
+        "without a working time count as nobody; two staff on one working time count as two."
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.epilog = (
+            "Examples: 'coverage_report' (this week), 'coverage_report --week-of 2026-10-25 "
+            "--json'. Exits with status 1 and a message on a bad argument."
+        )
+        return parser
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--week-of",
+            metavar="DATE",
+            help="Any date (YYYY-MM-DD) in the week to report; default: this week in the "
+            "store's time zone.",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="Print JSON: per day its start and end (ISO 8601 with the store's offset), "
+            "length in hours, clock change, gaps and single-person stretches (with the staff "
+            "member).",
+        )
+
+    def handle(self, *args, week_of: str | None, json: bool, **options):
+        zone = reports.store_zone()
+        if week_of is None:
+            day = reports.today_in(zone, now=timezone.now())
+        else:
+            try:
+                day = reports.parse_week_of(week_of)
+            except ValueError as error:
+                raise CommandError(f"--week-of: {error}") from None
+        report = reports.coverage_report(week_of=day, zone=zone)
+        if json:
+            self.stdout.write(_dumps(reports.coverage_as_json(report)))
+        else:
+            self.stdout.write("\n".join(reports.coverage_as_lines(report)))
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -1,0 +1,70 @@
+"""What the settings page reads, in a fixed number of queries however many rows there are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Prefetch
+
+from assignment.policy import describe_duration
+from staff.models import Staff, WorkingTime
+
+
+def working_times_with_usage(*, with_staff_names: bool = False) -> list[WorkingTime]:
+    """Every working time with ``staff_count``, ``summary_text`` and, if asked,
+    ``staff_members`` (who uses it): two queries, three with the names."""
+    queryset = WorkingTime.objects.annotate(staff_count=Count("staff")).prefetch_related(
+        "weekly_ranges"
+    )
+    if with_staff_names:
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "staff",
+                queryset=Staff.objects.only("id", "name", "working_time_id").order_by("name", "id"),
+                to_attr="staff_members",
+            )
+        )
+    working_times = list(queryset.order_by("name"))
+    for working_time in working_times:
+        working_time.summary_text = working_time.summary()
+    return working_times
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """A staff member as the "Automatically assigning sessions" tab lists them."""
+
+    staff: Staff
+    selected_id: int | None  # the working time the row's dropdown has chosen
+    pending: bool  # chosen but not saved yet (just created for this row)
+    last_assigned: str  # "12 min ago", "Never"
+
+    @property
+    def at_capacity(self) -> bool:
+        return not self.staff.has_room
+
+
+def staff_rows(*, now: datetime, pending: tuple[int, int] | None = None) -> list[StaffRow]:
+    """Every staff member, by name, with their working time: one query.
+
+    ``pending`` is ``(staff id, working time id)``: a choice to show as made but unsaved.
+    """
+    rows = []
+    for member in Staff.objects.select_related("working_time").order_by("name", "id"):
+        is_pending = pending is not None and pending[0] == member.pk
+        rows.append(
+            StaffRow(
+                staff=member,
+                selected_id=pending[1] if is_pending else member.working_time_id,
+                pending=is_pending,
+                last_assigned=_ago(member.last_assigned_at, now),
+            )
+        )
+    return rows
+
+
+def _ago(instant: datetime | None, now: datetime) -> str:
+    if instant is None:
+        return "Never"
+    return f"{describe_duration(now - instant)} ago"

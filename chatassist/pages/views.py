@@ -1,0 +1,351 @@
+"""The Chat Assistant settings page, inside the admin: two tabs and the actions on them.
+
+Every action is a plain HTML form post (the page works without JavaScript) and goes through
+the services the import command uses: ``staff.services.working_time_save`` for working
+times and ``assignment.config`` for everything the toggle rule touches. The small script
+(static/chatassist/settings.js) only makes the same posts nicer: a modal pop-up, ranges
+added without a round trip, a working time created from a staff row's dropdown without
+leaving the page (it asks for JSON by sending ``Accept: application/json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assignment import config, policy
+from chatassist.pages import selectors
+from chatassist.pages.forms import (
+    AutoAssignToggleForm,
+    StaffWorkingTimeForm,
+    WorkingTimeForm,
+    zone_options,
+)
+from chatassist.pages.permissions import SettingsPermissions
+from staff import services as staff_services
+from staff.models import Staff, WorkingTime
+
+PAGE_TITLE = "Chat Assistant settings"
+WORKING_TIMES = "working-times"
+AUTOMATIC = "automatic-assignment"
+TABS = {WORKING_TIMES: "Working time", AUTOMATIC: "Automatically assigning sessions"}
+TEMPLATES = {
+    WORKING_TIMES: "chatassist/settings/working_times.html",
+    AUTOMATIC: "chatassist/settings/automatic_assignment.html",
+}
+FORM_TEMPLATE = "chatassist/settings/_working_time_form.html"
+
+
+def tab_url(tab: str) -> str:
+    return reverse(f"chat_assistant:{tab}")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the working-time pop-up was opened: the tab to go back to and, when opened from
+    a staff row's dropdown, that staff member (the new working time is chosen for them)."""
+
+    tab: str = WORKING_TIMES
+    for_staff: int | None = None
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Origin:
+        params = request.POST if request.method == "POST" else request.GET
+        staff_id = params.get("for_staff", "")
+        if staff_id.isdigit():
+            return cls(AUTOMATIC, int(staff_id))
+        tab = params.get("return_to")
+        return cls(tab if tab in TABS else WORKING_TIMES)
+
+
+@dataclass
+class Dialog:
+    """The working-time pop-up: its form, where it came from, and whether it shows open."""
+
+    form: WorkingTimeForm
+    origin: Origin = field(default_factory=Origin)
+    is_open: bool = False
+
+    @property
+    def working_time(self) -> WorkingTime | None:
+        return self.form.working_time
+
+    @property
+    def title(self) -> str:
+        return "Edit the working time" if self.working_time else "Create the working time"
+
+    @property
+    def action(self) -> str:
+        if self.working_time is not None:
+            return reverse("chat_assistant:working-time-edit", args=[self.working_time.pk])
+        return reverse("chat_assistant:working-time-create")
+
+    @property
+    def cancel_url(self) -> str:
+        return tab_url(self.origin.tab)
+
+    @property
+    def store_time_zone(self) -> str:
+        return settings.STORE_TIME_ZONE
+
+
+@dataclass(frozen=True)
+class DeleteDialog:
+    working_time: WorkingTime
+    users: list[str]
+
+
+def _permissions(request: HttpRequest, *needed: str) -> SettingsPermissions:
+    can = SettingsPermissions.of(request.user)
+    can.require(*needed)
+    return can
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+# --- The two tabs ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+def working_times_tab(request: HttpRequest) -> HttpResponse:
+    return _page(request, _permissions(request), WORKING_TIMES)
+
+
+@require_http_methods(["GET", "HEAD"])
+def automatic_assignment_tab(request: HttpRequest) -> HttpResponse:
+    # ?staff=<id>&working_time=<id>: a working time just created from that staff row's
+    # dropdown, shown chosen there until the manager saves it.
+    staff_id, working_time_id = request.GET.get("staff", ""), request.GET.get("working_time", "")
+    pending = None
+    if staff_id.isdigit() and working_time_id.isdigit():
+        pending = (int(staff_id), int(working_time_id))
+    return _page(request, _permissions(request), AUTOMATIC, pending=pending)
+
+
+def _page(
+    request: HttpRequest,
+    can: SettingsPermissions,
+    tab: str,
+    *,
+    dialog: Dialog | None = None,
+    delete: DeleteDialog | None = None,
+    pending: tuple[int, int] | None = None,
+) -> TemplateResponse:
+    now = timezone.now()
+    context = {
+        **admin.site.each_context(request),
+        "title": PAGE_TITLE,
+        "subtitle": TABS[tab],
+        "tab": tab,
+        "tabs": [{"key": key, "label": label, "url": tab_url(key)} for key, label in TABS.items()],
+        "can": can,
+        "working_times": selectors.working_times_with_usage(with_staff_names=tab == WORKING_TIMES),
+        "dialog": dialog,
+        # The empty pop-up the script clones for "Create the working time" (no round trip).
+        "blank_dialog": _blank_dialog(tab) if can.add_working_time else None,
+        "delete": delete,
+        "zone_options": zone_options(now),
+    }
+    if tab == AUTOMATIC:
+        rows = selectors.staff_rows(now=now, pending=pending)
+        context |= {
+            "staff_rows": rows,
+            "auto_assign": policy.auto_assign_enabled(),
+            # The toggle rule as the page shows it; auto_assign_set() is what enforces it.
+            "rule_met": any(row.staff.working_time_id for row in rows),
+        }
+    return TemplateResponse(request, TEMPLATES[tab], context)
+
+
+def _blank_dialog(tab: str) -> Dialog:
+    return Dialog(WorkingTimeForm(default_zone=settings.STORE_TIME_ZONE), Origin(tab))
+
+
+# --- Working times: create, edit, delete -------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def working_time_create(request: HttpRequest) -> HttpResponse:
+    can = _permissions(request, "add_working_time")
+    return _working_time_dialog(request, can, working_time=None)
+
+
+@require_http_methods(["GET", "POST"])
+def working_time_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    can = _permissions(request, "change_working_time")
+    return _working_time_dialog(request, can, working_time=get_object_or_404(WorkingTime, pk=pk))
+
+
+def _working_time_dialog(
+    request: HttpRequest, can: SettingsPermissions, *, working_time: WorkingTime | None
+) -> HttpResponse:
+    """GET shows the pop-up open (the no-JavaScript way to it); POST saves or redisplays it
+    with every error next to its input and everything typed kept."""
+    origin = Origin.of(request)
+    data = request.POST if request.method == "POST" else None
+    form = WorkingTimeForm(data, working_time=working_time, default_zone=settings.STORE_TIME_ZONE)
+    dialog = Dialog(form, origin, is_open=True)
+    if data is None or form.apply_editor_action():
+        return _page(request, can, origin.tab, dialog=dialog)
+    saved = _save_working_time(form) if form.is_valid() else None
+    if saved is not None:
+        return _saved(request, saved, created=working_time is None, origin=origin)
+    if _wants_json(request):
+        context = {"dialog": dialog, "zone_options": zone_options(timezone.now())}
+        html = render_to_string(FORM_TEMPLATE, context, request=request)
+        return JsonResponse({"errors": form.error_summary(), "html": html}, status=400)
+    return _page(request, can, origin.tab, dialog=dialog)
+
+
+def _save_working_time(form: WorkingTimeForm) -> WorkingTime | None:
+    try:
+        return staff_services.working_time_save(
+            name=form.cleaned_data["name"],
+            timezone=form.cleaned_data["timezone"],
+            hours=form.hours,
+            working_time=form.working_time,
+        )
+    except ValidationError as error:
+        form.add_service_errors(error)
+    except IntegrityError:  # another manager saved the same name a moment ago
+        form.add_error("name", "A working time with this name exists already.")
+    return None
+
+
+def _saved(
+    request: HttpRequest, saved: WorkingTime, *, created: bool, origin: Origin
+) -> HttpResponse:
+    done = "created" if created else "saved"
+    member = None
+    if created and origin.for_staff is not None:
+        member = Staff.objects.filter(pk=origin.for_staff).only("id", "name").first()
+    if member is not None:
+        query = urlencode({"staff": member.pk, "working_time": saved.pk})
+        url = f"{tab_url(AUTOMATIC)}?{query}#staff-{member.pk}"
+        message = (
+            f"Working time “{saved.name}” {done}. Press the save icon to give it to {member.name}."
+        )
+    else:
+        url, message = tab_url(origin.tab), f"Working time “{saved.name}” {done}."
+    if not _wants_json(request):
+        messages.success(request, message)
+        return redirect(url)
+    if member is None:  # the script goes to `redirect`, where the message shows
+        messages.success(request, message)
+    body = {
+        "working_time": {
+            "id": saved.pk,
+            "name": saved.name,
+            "timezone": saved.timezone,
+            "summary": saved.summary(),
+        },
+        "message": message,
+        "redirect": url,
+    }
+    return JsonResponse(body, status=201 if created else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def working_time_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation (naming who still uses it); POST deletes."""
+    can = _permissions(request, "delete_working_time")
+    working_time = get_object_or_404(WorkingTime, pk=pk)
+    if request.method == "GET":
+        users = list(working_time.staff.order_by("name").values_list("name", flat=True))
+        return _page(request, can, WORKING_TIMES, delete=DeleteDialog(working_time, users))
+    try:
+        config.working_time_delete(working_time=working_time)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Working time “{working_time.name}” deleted.")
+    return redirect(tab_url(WORKING_TIMES))
+
+
+# --- Staff rows and the toggle ---------------------------------------------------------------
+
+
+@require_POST
+def staff_working_time(request: HttpRequest, pk: int) -> HttpResponse:
+    """The disk icon of a staff row: give the chosen working time, or take it away."""
+    _permissions(request, "set_staff_working_time")
+    member = get_object_or_404(Staff.objects.select_related("working_time"), pk=pk)
+    back = f"{tab_url(AUTOMATIC)}#staff-{member.pk}"
+    form = StaffWorkingTimeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{member.name}: {' '.join(form.errors['working_time'])}")
+        return redirect(back)
+    chosen, previous = form.cleaned_data["working_time"], member.working_time
+    if chosen == previous:
+        messages.info(request, _unchanged_message(member))
+        return redirect(back)
+    try:
+        config.staff_set_working_time(staff=member, working_time=chosen)
+    except ValidationError as error:
+        messages.error(request, _refused_message(member, previous, error))
+    else:
+        messages.success(request, _saved_message(member, chosen))
+    return redirect(back)
+
+
+def _unchanged_message(member: Staff) -> str:
+    if member.working_time is None:
+        return f"Nothing to save: choose a working time for {member.name} with “+ Working hour”."
+    return f"Nothing to save: {member.name} already works “{member.working_time.name}”."
+
+
+def _saved_message(member: Staff, chosen: WorkingTime | None) -> str:
+    if chosen is None:
+        return f"Saved: {member.name} has no working time now and gets no sessions by rule."
+    return f"Saved: {member.name} now works “{chosen.name}”."
+
+
+def _refused_message(member: Staff, previous: WorkingTime | None, error: ValidationError) -> str:
+    if error.messages == [config.TOGGLE_RULE_MESSAGE] and previous is not None:
+        return (
+            f"{member.name} keeps “{previous.name}”: automatic assignment is on, and it needs "
+            "at least one staff member with a working time. Give another staff member a "
+            "working time first, or turn automatic assignment off."
+        )
+    return f"{member.name}: {' '.join(error.messages)}"
+
+
+@require_POST
+def auto_assign_toggle(request: HttpRequest) -> HttpResponse:
+    """The switch in the upper right corner: ``enabled=on`` or ``enabled=off``."""
+    _permissions(request, "toggle")
+    form = AutoAssignToggleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether automatic assignment is on or off.")
+    else:
+        try:
+            config.auto_assign_set(enabled=form.turn_on)
+        except ValidationError as error:
+            messages.error(
+                request,
+                f"{' '.join(error.messages)} Use “+ Working hour” in the staff list below.",
+            )
+        else:
+            messages.success(request, ON_MESSAGE if form.turn_on else OFF_MESSAGE)
+    return redirect(tab_url(AUTOMATIC))
+
+
+ON_MESSAGE = (
+    "Automatic assignment is on: each new session goes at once to the staff member on duty "
+    "who is next in line."
+)
+OFF_MESSAGE = "Automatic assignment is off: new sessions wait for a manager to assign them."

@@ -1,0 +1,90 @@
+"""The plain GET forms of the reports: a week to show, an instant to ask about."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from assignment import reports
+from staff import coverage
+
+
+class WeekForm(forms.Form):
+    week = forms.CharField(
+        required=False,
+        label="Week of",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Any day of the week to show.",
+    )
+
+    def clean_week(self):
+        text = self.cleaned_data["week"].strip()
+        if not text:
+            return None
+        try:
+            return reports.parse_week_of(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class MomentForm(forms.Form):
+    """A wall-clock date and time in the store's zone, as a datetime-local input sends it.
+
+    A time the clocks skip is an error; a time they repeat is read as its first occurrence
+    unless ``fold=1`` asks for the second.
+    """
+
+    at = forms.CharField(
+        required=False,
+        label="At",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    fold = forms.TypedChoiceField(
+        required=False,
+        choices=[("0", "first"), ("1", "second")],
+        coerce=int,
+        empty_value=0,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, zone: ZoneInfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.repeated = False
+
+    def clean(self):
+        cleaned = super().clean()
+        text = (cleaned.get("at") or "").strip()
+        if not text or "at" in self.errors:
+            cleaned["instant"] = None
+            return cleaned
+        wall = _parse_wall(text)
+        if wall is None:
+            self.add_error("at", f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM).")
+            return cleaned
+        if not reports.FIRST_DAY <= wall.date() <= reports.LAST_DAY:
+            self.add_error("at", f"{text!r} is outside the calendar this report can show.")
+            return cleaned
+        wall = wall.replace(fold=cleaned.get("fold") or 0)
+        try:
+            cleaned["instant"] = coverage.resolve_local(wall, self.zone)
+        except coverage.NonexistentLocalTime:
+            self.add_error(
+                "at",
+                f"{wall:%H:%M} on {wall:%a} {wall.day} {wall:%b %Y} does not occur in "
+                f"{self.zone.key}: the clocks skip it. Pick a time after the change.",
+            )
+            return cleaned
+        self.repeated = coverage.is_repeated(wall, self.zone)
+        return cleaned
+
+
+def _parse_wall(text: str) -> datetime | None:
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return datetime.strptime(text, pattern)  # noqa: DTZ007 - read in the store's zone
+        except ValueError:
+            continue
+    return None

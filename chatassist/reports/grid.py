@@ -1,0 +1,271 @@
+"""The coverage week grid as the template draws it: percentages and labels, no maths of its
+own beyond placing instants on a day's width.
+
+Each day is drawn as wide as it is long (a 23-hour day is 23/24 of a normal one, a 25-hour
+day 25/24), so an hour has the same width all week; hour labels sit at the real instants the
+store's clocks show them, so after a change they shift, and a marker shows the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from assignment import reports
+from staff import coverage, schedule
+from staff.models import Staff
+
+LABELLED_HOURS = (0, 6, 12, 18)
+PALETTE_SIZE = 6
+
+
+@dataclass(frozen=True)
+class Bar:
+    left: float  # percent of the day's width
+    width: float
+    title: str
+    css: str = ""
+
+    @property
+    def style(self) -> str:
+        return f"left: {self.left:.3f}%; width: {self.width:.3f}%"
+
+
+@dataclass(frozen=True)
+class Tick:
+    left: float
+    label: str
+    major: bool = True
+
+    @property
+    def style(self) -> str:
+        return f"left: {self.left:.3f}%"
+
+
+@dataclass(frozen=True)
+class Lane:
+    staff: Staff
+    color: int  # index into the palette of working times
+    counted: bool  # False for away staff: drawn, but not counted in the coverage
+
+
+@dataclass(frozen=True)
+class LaneDay:
+    lane: Lane
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
+class GridDay:
+    coverage: coverage.DayCoverage
+    hours: float
+    label: str  # "Mon 23"
+    medium_label: str  # "Mon 23 Mar"
+    full_label: str  # "Monday 23 November 2026"
+    change: str | None
+    is_today: bool
+    ticks: list[Tick]  # labelled hours
+    hour_lines: list[Tick]  # every whole hour
+    changes: list[Bar]  # markers where the clocks change
+    stretches: list[Bar]  # the coverage lane: gap / single / covered
+    gaps: list[Bar]  # shading across the whole column
+    now: Tick | None  # where "now" is, if it falls on this day
+    lanes: list[LaneDay]
+    gap_texts: list[str]
+    single_texts: list[str]
+
+    @property
+    def style(self) -> str:
+        """Each day as wide as it is long, so an hour has one width all week."""
+        return f"flex-grow: {self.hours:.4f}"
+
+
+@dataclass(frozen=True)
+class Legend:
+    color: int
+    name: str
+    zone: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class WeekGrid:
+    days: list[GridDay]
+    lanes: list[Lane]
+    legend: list[Legend]
+    without_working_time: list[Staff]
+    gap_hours: float
+    single_hours: float
+
+
+def week_grid(report: reports.CoverageReport, *, now: datetime) -> WeekGrid:
+    colors: dict[int, int] = {}
+    for member in report.staff:
+        if member.working_time_id is not None:
+            colors.setdefault(member.working_time_id, len(colors) % PALETTE_SIZE)
+    lanes = [
+        Lane(staff=member, color=colors[member.working_time_id], counted=member.active)
+        for member in report.staff
+        if member.working_time_id is not None
+    ]
+    staff = report.staff_by_id()
+    return WeekGrid(
+        days=[
+            _grid_day(day, report=report, lanes=lanes, now=now, staff=staff)
+            for day in report.week.days
+        ],
+        lanes=lanes,
+        legend=_legend(report, colors),
+        without_working_time=[member for member in report.staff if member.working_time is None],
+        gap_hours=_hours(stretch for day in report.week.days for stretch in day.gaps),
+        single_hours=_hours(stretch for day in report.week.days for stretch in day.single),
+    )
+
+
+def _grid_day(
+    day: coverage.DayCoverage,
+    *,
+    report: reports.CoverageReport,
+    lanes: list[Lane],
+    now: datetime,
+    staff: dict[int, Staff],
+) -> GridDay:
+    store_day, zone = day.day, report.zone
+
+    def clock(instant: datetime) -> str:
+        return reports.local_clock(instant, day=store_day, zone=zone)
+
+    stretches = [
+        Bar(
+            *_place(stretch.start, stretch.end, store_day),
+            title=f"{clock(stretch.start)}–{clock(stretch.end)}: {_who(stretch, staff)}",
+            css=_stretch_css(stretch),
+        )
+        for stretch in day.stretches
+    ]
+    change = reports.day_change(store_day, zone)
+    hour_lines = _hour_ticks(store_day, zone)
+    return GridDay(
+        coverage=day,
+        hours=store_day.hours,
+        label=f"{store_day.date:%a} {store_day.date.day}",
+        medium_label=f"{store_day.date:%a} {store_day.date.day} {store_day.date:%b}",
+        full_label=f"{store_day.date:%A} {store_day.date.day} {store_day.date:%B %Y}",
+        change=change,
+        is_today=store_day.start <= now < store_day.end,
+        ticks=[tick for tick in hour_lines if tick.major],
+        hour_lines=hour_lines,
+        changes=[
+            Bar(*_place(instant, instant, store_day), title=change or "")
+            for instant, _, _ in coverage.offset_changes(zone, store_day.start, store_day.end)
+        ],
+        stretches=stretches,
+        gaps=[bar for bar in stretches if bar.css == "gap"],
+        now=(
+            Tick(_place(now, now, store_day)[0], f"now {clock(now)}")
+            if store_day.start <= now < store_day.end
+            else None
+        ),
+        lanes=[
+            LaneDay(lane, _lane_bars(lane.staff, report=report, day=store_day)) for lane in lanes
+        ],
+        gap_texts=[reports.stretch_text(gap, day=store_day, zone=zone) for gap in day.gaps],
+        single_texts=[
+            f"{reports.stretch_text(single, day=store_day, zone=zone)} {_who(single, staff)}"
+            for single in day.single
+        ],
+    )
+
+
+def _who(stretch: coverage.Stretch, staff: dict[int, Staff]) -> str:
+    if not stretch.people:
+        return "nobody on duty"
+    names = sorted(staff[person].name for person in stretch.people)
+    if len(names) == 1:
+        return f"only {names[0]}"
+    return f"{len(names)} on duty ({', '.join(names)})"
+
+
+def _stretch_css(stretch: coverage.Stretch) -> str:
+    if not stretch.people:
+        return "gap"
+    return "single" if len(stretch.people) == 1 else "covered"
+
+
+def _hour_ticks(day: coverage.StoreDay, zone: ZoneInfo) -> list[Tick]:
+    """Where the store's clocks show a whole hour (those in LABELLED_HOURS are major)."""
+    ticks = []
+    instant = day.start
+    while instant < day.end:
+        local = instant.astimezone(zone)
+        if local.minute == 0:
+            ticks.append(
+                Tick(
+                    _place(instant, instant, day)[0],
+                    f"{local:%H}",
+                    major=local.hour in LABELLED_HOURS,
+                )
+            )
+        instant += timedelta(minutes=30)  # zones with half-hour changes exist
+    return ticks
+
+
+def _place(start: datetime, end: datetime, day: coverage.StoreDay) -> tuple[float, float]:
+    """Left and width, in percent of the day's width, of ``[start, end)``."""
+    length = day.length.total_seconds()
+    left = (start - day.start).total_seconds() / length * 100
+    return round(left, 3), round((end - start).total_seconds() / length * 100, 3)
+
+
+def _lane_bars(
+    member: Staff, *, report: reports.CoverageReport, day: coverage.StoreDay
+) -> list[Bar]:
+    """The staff member's on-duty time that day, with both zones in the tooltip."""
+    intervals = report.week.shift_intervals.get(member.working_time_id, ())
+    own_zone = schedule.zone_for(member.working_time.timezone)
+    return [
+        Bar(
+            *_place(interval.start, interval.end, day),
+            title=_bar_title(member, interval, day, report.zone, own_zone),
+        )
+        for interval in coverage.clip(intervals, day.start, day.end)
+    ]
+
+
+def _bar_title(
+    member: Staff,
+    interval: coverage.Interval,
+    day: coverage.StoreDay,
+    store_zone: ZoneInfo,
+    own_zone: ZoneInfo,
+) -> str:
+    """ "Mei Lin · 01:00–10:00 UTC · Taipei day: Mon 09:00–18:00 Asia/Taipei"."""
+    start = reports.local_clock(interval.start, day=day, zone=store_zone)
+    end = reports.local_clock(interval.end, day=day, zone=store_zone)
+    own_start, own_end = interval.start.astimezone(own_zone), interval.end.astimezone(own_zone)
+    away = " (away: not counted)" if not member.active else ""
+    return (
+        f"{member.name}{away} · {start}–{end} {store_zone.key} · "
+        f"{member.working_time.name}: {own_start:%a %H:%M}–{own_end:%H:%M} {own_zone.key}"
+    )
+
+
+def _legend(report: reports.CoverageReport, colors: dict[int, int]) -> list[Legend]:
+    """The working times on the grid, in the order their colours were given."""
+    seen: dict[int, Legend] = {}
+    for member in report.staff:
+        working_time = member.working_time
+        if working_time is not None and working_time.pk not in seen:
+            shift = report.shifts.get(working_time.pk)
+            seen[working_time.pk] = Legend(
+                color=colors[working_time.pk],
+                name=working_time.name,
+                zone=working_time.timezone,
+                summary=schedule.summarize_hours(shift.ranges) if shift else "",
+            )
+    return list(seen.values())
+
+
+def _hours(stretches) -> float:
+    return sum((stretch.duration for stretch in stretches), timedelta()) / timedelta(hours=1)
