@@ -125,12 +125,17 @@ class Message(models.Model):
 
 
 class AssignmentEvent(models.Model):
-    """One assignment of a session to a staff member, with the reason in words."""
+    """One assignment of a session to a staff member, with the reason in words.
+
+    Kind "returned" is the opposite: the session was taken back from ``staff`` and put in
+    the waiting queue (``return_to_queue``); it is not an assignment.
+    """
 
     class Kind(models.TextChoices):
         AUTOMATIC = "automatic", "Automatic"
         QUEUE = "queue", "From the waiting queue"
         MANUAL = "manual", "Manual"
+        RETURNED = "returned", "Returned to the queue"
 
     session = models.ForeignKey(
         ChatSession, on_delete=models.CASCADE, related_name="assignment_events"

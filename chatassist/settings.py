@@ -17,6 +17,8 @@ environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+if SECRET_KEY.startswith("replace-me") and not DEBUG:
+    raise ImproperlyConfigured("SECRET_KEY is still the placeholder from .env.example.")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
@@ -94,9 +96,20 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
 elif _database["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: opening one costs more than a whole webhook request.
     _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
-    _database["CONN_HEALTH_CHECKS"] = True
+    # A health check is one more round trip (SELECT 1) at the start of every request: a
+    # tenth of a webhook's. Without it, a connection the server dropped (a restart) fails
+    # its next request once (the webhook answers 503 with Retry-After) and Django then
+    # discards it. docs/BENCHMARKS.md has the numbers.
+    _database["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
     _database.setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
+    # Statements run through a server-binding cursor (the assignment policy's, under its
+    # lock) are prepared on their second run, so PostgreSQL plans them once per connection.
+    # Django's own cursors bind on the client and are never prepared. Off for a pooler that
+    # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+    _database["OPTIONS"].setdefault(
+        "prepare_threshold", 1 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,11 +153,24 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logging ----------------------------------------------------------------------------
+# One JSON object per line on stderr (chatassist/logging.py): the webhook's line carries
+# message_id, session_id, outcome and duration_ms as fields. LOG_FORMAT=plain for reading
+# by eye in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT {LOG_FORMAT!r} is neither 'json' nor 'plain'.")
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL {LOG_LEVEL!r} is no logging level.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {
+        "json": {"()": "chatassist.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

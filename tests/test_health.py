@@ -21,3 +21,7 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
 
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
+
+
+def test_healthz_answers_head_for_load_balancers(client):
+    assert client.head("/healthz").status_code == 200
