@@ -5,13 +5,28 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format demo-data bench clean
+.PHONY: run serve worker test lint format demo-data bench clean
 
 ## The app with demo data on SQLite at http://127.0.0.1:8000/admin/
 run: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --manager
+	$(PY) manage.py seed_demo --manager --url http://$(HOST):$(PORT)/admin/
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## Production-like: DEBUG off, hashed static files through whitenoise, gunicorn (Ctrl-C stops)
+serve: $(VENV)/.installed .env
+	$(PY) manage.py migrate --noinput
+	DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
+	DEBUG=false GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)} $(VENV)/bin/gunicorn
+
+## The waiting-queue worker in the foreground (Ctrl-C stops it between two sessions)
+worker: $(VENV)/.installed .env
+	$(PY) manage.py assign_waiting --loop
+
+## The benchmark (docs/BENCHMARKS.md): webhook over HTTP vs pgbench, on the PostgreSQL of
+## DATABASE_URL (default postgres://postgres@127.0.0.1:5432/chatassist_bench, recreated)
+bench: $(VENV)/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## The whole suite (lint, then tests; on PostgreSQL too when DATABASE_URL points at one)
 test: $(VENV)/.installed-dev
@@ -41,10 +56,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 
 # A development .env with fresh random secrets, written once (never committed).
 .env: | $(VENV)/bin/python
-	$(PY) -c "import secrets, base64; print('DEBUG=true'); \
+	$(PY) -c "import secrets, base64; print('DEBUG=true'); print('LOG_FORMAT=plain'); \
 	print('SECRET_KEY=' + secrets.token_urlsafe(50)); \
 	print('WEBHOOK_SECRET=whsec_' + base64.b64encode(secrets.token_bytes(24)).decode())" > $@
-	@echo "Wrote .env with a new SECRET_KEY and WEBHOOK_SECRET (DEBUG on, for development)."
+	@echo "Wrote .env with a new SECRET_KEY and WEBHOOK_SECRET (DEBUG on, plain logs: for development)."
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache *.egg-info

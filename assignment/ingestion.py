@@ -2,6 +2,12 @@
 
 Opening a session runs the assignment policy through the ``post_save`` signal, in the same
 transaction as the message, so a message is never stored without its session decided.
+
+Every delivery is one look-up, then (unless it is a repeat) one transaction: one statement
+to join the open session or the ORM's INSERT of a new one (whose signal runs the policy),
+and one INSERT of the message. The look-up, the join and the message are written in SQL:
+building them with the ORM costs more than running them (docs/BENCHMARKS.md). The message
+row is written without ``Model.save()``, so it sends no model signals; nothing listens.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from assignment.models import ChatSession, Message
+from staff.models import Staff
 from staff.services import unstorable_text_problem
 
 MAX_BODY_BYTES = 64 * 1024
@@ -151,95 +158,194 @@ def _instant(document: dict, field: str, errors: dict[str, str]) -> datetime | N
 def ingest_message(*, incoming: IncomingMessage, now: datetime | None = None) -> IngestResult:
     """Store a message once; join the customer's open session or open (and assign) one.
 
-    A concurrent delivery of the same message_id, or a concurrent first message of the
-    same customer, makes our INSERT fail on a unique constraint; the transaction is then
-    retried and sees the winner's rows (a repeat, or a session to join).
+    One read first, outside any transaction, tells a repeat (answered without writing, so
+    without a transaction) and whether the customer has an open session (so a new customer
+    goes straight to creating one). What it saw may change before the transaction writes:
+    a concurrent delivery of the same message_id, or a concurrent first message of the same
+    customer, makes our INSERT fail on a unique constraint; the transaction is then rolled
+    back and the whole is tried again, and sees the winner's rows (a repeat, or a session to
+    join). A session closed meanwhile is not joined: a new one is opened.
     """
     received_at = now or timezone.now()
+    digest = incoming.digest()
     for attempt in range(_ATTEMPTS):
+        stored, open_session_id = _look_up(incoming)
+        if stored is not None:
+            return _repeat(incoming=incoming, digest=digest, stored=stored)
         try:
-            return _ingest_once(incoming=incoming, received_at=received_at)
+            return _ingest_new(
+                incoming=incoming,
+                digest=digest,
+                received_at=received_at,
+                may_join=open_session_id is not None,
+            )
         except IntegrityError:
             if attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _ingest_once(*, incoming: IncomingMessage, received_at: datetime) -> IngestResult:
-    digest = incoming.digest()
+# The message, if stored already, and the customer's open session, if any: one round trip.
+_LOOK_UP = f"""
+    SELECT 'message', content_digest, response, session_id FROM {Message._meta.db_table}
+    WHERE message_id = %s
+    UNION ALL
+    SELECT 'session', NULL, NULL, id FROM {ChatSession._meta.db_table}
+    WHERE channel = %s AND customer_id = %s AND status = %s
+"""
+
+
+def _look_up(incoming: IncomingMessage) -> tuple[tuple[str, str, int] | None, int | None]:
+    """((digest, stored answer, session id) of the stored message or None, open session id
+    or None)."""
+    params = [
+        incoming.message_id,
+        incoming.channel,
+        incoming.customer_id,
+        ChatSession.Status.OPEN.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOK_UP, params)
+        rows = cursor.fetchall()
+    stored = next((tuple(row[1:]) for row in rows if row[0] == "message"), None)
+    session_id = next((row[3] for row in rows if row[0] == "session"), None)
+    return stored, session_id
+
+
+def _repeat(
+    *, incoming: IncomingMessage, digest: str, stored: tuple[str, str, int]
+) -> IngestResult:
+    content_digest, response, session_id = stored
+    if content_digest != digest:
+        raise MessageConflict(
+            f"message_id {incoming.message_id!r} was stored with different content."
+        )
+    return IngestResult(False, json.loads(response), session_id, "repeat")
+
+
+def _ingest_new(
+    *, incoming: IncomingMessage, digest: str, received_at: datetime, may_join: bool
+) -> IngestResult:
     with transaction.atomic():
-        stored = (
-            Message.objects.filter(message_id=incoming.message_id)
-            .values("content_digest", "response", "session_id")
-            .first()
+        joined = (
+            _join_open_session(incoming=incoming, received_at=received_at) if may_join else None
         )
-        if stored is not None:
-            if stored["content_digest"] != digest:
-                raise MessageConflict(
-                    f"message_id {incoming.message_id!r} was stored with different content."
-                )
-            response = stored["response"]
-            return IngestResult(False, response, stored["session_id"], "repeat")
-        session, created = _open_session_for(incoming=incoming, received_at=received_at)
-        outcome = session.assignment_outcome.status if created else "existing"
-        body = response_body(incoming.message_id, session, created=created, assignment=outcome)
-        Message.objects.create(
-            message_id=incoming.message_id,
-            session=session,
-            customer_name=incoming.customer_name or "",
-            text=incoming.text,
-            sent_at=incoming.sent_at,
+        if joined is not None:
+            session_id, status, staff = joined
+            outcome = "existing"
+            body = _body(incoming.message_id, session_id, status, staff, False, outcome)
+        else:
+            # Creating the session fires post_save, which runs the assignment policy.
+            session = ChatSession.objects.create(
+                channel=incoming.channel,
+                customer_id=incoming.customer_id,
+                customer_name=incoming.customer_name or "",
+                created_at=received_at,
+                last_message_at=received_at,
+            )
+            session_id, outcome = session.pk, session.assignment_outcome.status
+            body = response_body(incoming.message_id, session, created=True, assignment=outcome)
+        _insert_message(
+            incoming=incoming,
+            session_id=session_id,
+            digest=digest,
             received_at=received_at,
-            content_digest=digest,
-            response=body,
+            body=body,
         )
-    return IngestResult(True, body, session.pk, outcome)
+    return IngestResult(True, body, session_id, outcome)
 
 
-def _open_session_for(
+# Joining an open session: one UPDATE finds it, locks it (as SELECT ... FOR UPDATE would,
+# so a concurrent close or join waits), touches it and returns what the answer names.
+_JOIN_OPEN_SESSION = f"""
+    UPDATE {ChatSession._meta.db_table}
+    SET last_message_at = %s,
+        customer_name = CASE WHEN customer_name = '' THEN %s ELSE customer_name END
+    WHERE channel = %s AND customer_id = %s AND status = %s
+    RETURNING id, status, assigned_staff_id,
+        (SELECT name FROM {Staff._meta.db_table} WHERE id = assigned_staff_id),
+        (SELECT email FROM {Staff._meta.db_table} WHERE id = assigned_staff_id)
+"""
+
+
+def _join_open_session(
     *, incoming: IncomingMessage, received_at: datetime
-) -> tuple[ChatSession, bool]:
-    """The customer's open session (locked, to be joined) or a new one (assigned)."""
-    session = (
-        ChatSession.objects.select_for_update(of=("self",))
-        .select_related("assigned_staff")
-        .filter(
-            channel=incoming.channel,
-            customer_id=incoming.customer_id,
-            status=ChatSession.Status.OPEN,
-        )
-        .first()
-    )
-    if session is not None:
-        updates: dict[str, Any] = {"last_message_at": received_at}
-        if incoming.customer_name and not session.customer_name:
-            updates["customer_name"] = incoming.customer_name
-        ChatSession.objects.filter(pk=session.pk).update(**updates)
-        return session, False
-    # Creating the session fires post_save, which runs the assignment policy.
-    session = ChatSession.objects.create(
-        channel=incoming.channel,
-        customer_id=incoming.customer_id,
-        customer_name=incoming.customer_name or "",
-        created_at=received_at,
-        last_message_at=received_at,
-    )
-    return session, True
+) -> tuple[int, str, tuple[int, str, str] | None] | None:
+    """The customer's open session, touched: (id, status, (staff id, name, email) or None);
+    None if the customer has no open session."""
+    params = [
+        connection.ops.adapt_datetimefield_value(received_at),
+        incoming.customer_name or "",
+        incoming.channel,
+        incoming.customer_id,
+        ChatSession.Status.OPEN.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_JOIN_OPEN_SESSION, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session_id, status, staff_id, name, email = row
+    return session_id, status, (staff_id, name, email) if staff_id is not None else None
+
+
+_INSERT_MESSAGE = f"""
+    INSERT INTO {Message._meta.db_table}
+        (message_id, session_id, customer_name, text, sent_at, received_at, content_digest,
+         response)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+"""
+_RESPONSE_FIELD = Message._meta.get_field("response")
+
+
+def _insert_message(
+    *,
+    incoming: IncomingMessage,
+    session_id: int,
+    digest: str,
+    received_at: datetime,
+    body: dict[str, Any],
+) -> None:
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        incoming.message_id,
+        session_id,
+        incoming.customer_name or "",
+        incoming.text,
+        adapt(incoming.sent_at),
+        adapt(received_at),
+        digest,
+        _RESPONSE_FIELD.get_db_prep_save(body, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_MESSAGE, params)
 
 
 def response_body(
     message_id: str, session: ChatSession, *, created: bool, assignment: str
 ) -> dict[str, Any]:
     staff = session.assigned_staff
+    named = (staff.pk, staff.name, staff.email) if staff else None
+    return _body(message_id, session.pk, session.status, named, created, assignment)
+
+
+def _body(
+    message_id: str,
+    session_id: int,
+    status: str,
+    staff: tuple[int, str, str] | None,
+    created: bool,
+    assignment: str,
+) -> dict[str, Any]:
     return {
         "message_id": message_id,
         "session": {
-            "id": session.pk,
+            "id": session_id,
             "created": created,
-            "status": session.status,
+            "status": status,
             "assignment": assignment,
             "assigned_to": (
-                {"id": staff.pk, "name": staff.name, "email": staff.email} if staff else None
+                {"id": staff[0], "name": staff[1], "email": staff[2]} if staff else None
             ),
         },
     }

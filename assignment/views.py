@@ -47,7 +47,15 @@ def messages_webhook(request: HttpRequest) -> JsonResponse:
         getattr(response, "message_id", "-"),
         getattr(response, "session_id", "-"),
         getattr(response, "outcome", "-"),
-        (time.perf_counter() - started) * 1000,
+        duration_ms := (time.perf_counter() - started) * 1000,
+        # The same values as fields of the JSON log line (chatassist/logging.py).
+        extra={
+            "status": response.status_code,
+            "message_id": getattr(response, "message_id", None),
+            "session_id": getattr(response, "session_id", None),
+            "outcome": getattr(response, "outcome", None),
+            "duration_ms": round(duration_ms, 1),
+        },
     )
     return response
 

@@ -1,0 +1,134 @@
+"""The SQL one webhook delivery runs, exactly, and that it does not grow with the store.
+
+A regression guard for the speed work (docs/BENCHMARKS.md): each case is one signed
+delivery through the test client, counted with ``django_assert_num_queries`` (which lists
+every statement when the count is off). Transactional tests, so the counts include the
+``BEGIN`` and ``COMMIT`` a server sends rather than a test's savepoints. The same count at
+10 and at 1,000 staff: no statement may scan or return a row per staff member.
+
+On PostgreSQL the pick of the next staff member, the candidate count, the staff stamp and
+the session update are one statement; elsewhere they are three (``assignment.policy``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.db import connection
+
+from assignment import config
+from assignment.models import AssignmentEvent, ChatSession, Message
+from staff.models import Staff
+from tests.factories import make_working_time
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MONDAY_0900_UTC = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FIRST = {"message_id": "m-1", "customer_id": "c-1", "customer_name": "Ann", "text": "Hi"}
+FOLLOW_UP = {"message_id": "m-2", "customer_id": "c-1", "text": "Still there?"}
+
+# Statements per case: (PostgreSQL, SQLite). Spelled out once, in order, for reading:
+#   new session, assigned: look-up, BEGIN, INSERT session, lock + hours,
+#       pick-and-stamp (SQLite: SELECT, UPDATE staff, UPDATE session), INSERT event,
+#       INSERT message, COMMIT
+#   new session, queued (everyone on duty away): the same without the stamp and the event
+#   new session, manual (auto-assignment off): look-up, BEGIN, INSERT session,
+#       lock + hours, INSERT message, COMMIT
+#   follow-up: look-up, BEGIN, UPDATE session RETURNING, INSERT message, COMMIT
+#   redelivery and conflict: look-up (no transaction)
+EXPECTED = {
+    "new session, assigned": (8, 10),
+    "new session, queued": (7, 7),
+    "new session, manual": (6, 6),
+    "follow-up": (5, 5),
+    "redelivery": (1, 1),
+    "conflict": (1, 1),
+}
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(MONDAY_0900_UTC, tick=False):
+        yield
+
+
+@pytest.fixture(params=[10, 1000], ids=["10 staff", "1000 staff"])
+def store(request) -> int:
+    """``request.param`` staff: half on duty around the clock, half off duty now."""
+    size = request.param
+    always = make_working_time("Always")
+    later = make_working_time("Thursdays", "Asia/Taipei", {"thu": [["09:00", "17:00"]]})
+    Staff.objects.bulk_create(
+        Staff(
+            name=f"Staff {index}",
+            email=f"staff{index}@example.com",
+            working_time=later if index < size // 2 else always,
+        )
+        for index in range(size)
+    )
+    config.auto_assign_set(enabled=True)
+    return size
+
+
+def expected(case: str) -> int:
+    postgresql, other = EXPECTED[case]
+    return postgresql if connection.vendor == "postgresql" else other
+
+
+def test_new_session_assigned(store, post_message, django_assert_num_queries):
+    with django_assert_num_queries(expected("new session, assigned")):
+        response = post_message(FIRST)
+
+    assert response.status_code == 201
+    assert response.json()["session"]["assignment"] == "assigned"
+    assert AssignmentEvent.objects.get().candidates == store - store // 2
+
+
+def test_new_session_queued(store, post_message, django_assert_num_queries):
+    Staff.objects.update(active=False)
+
+    with django_assert_num_queries(expected("new session, queued")):
+        response = post_message(FIRST)
+
+    assert response.json()["session"]["assignment"] == "queued"
+
+
+def test_new_session_manual(store, post_message, django_assert_num_queries):
+    config.auto_assign_set(enabled=False)
+
+    with django_assert_num_queries(expected("new session, manual")):
+        response = post_message(FIRST)
+
+    assert response.json()["session"]["assignment"] == "manual"
+
+
+def test_follow_up(store, post_message, django_assert_num_queries):
+    post_message(FIRST)
+
+    with django_assert_num_queries(expected("follow-up")):
+        response = post_message(FOLLOW_UP)
+
+    assert response.status_code == 201
+    assert response.json()["session"]["assignment"] == "existing"
+
+
+def test_redelivery(store, post_message, django_assert_num_queries):
+    post_message(FIRST)
+
+    with django_assert_num_queries(expected("redelivery")):
+        response = post_message(FIRST)
+
+    assert response.status_code == 200
+    assert Message.objects.count() == 1
+
+
+def test_conflict(store, post_message, django_assert_num_queries):
+    post_message(FIRST)
+
+    with django_assert_num_queries(expected("conflict")):
+        response = post_message({**FIRST, "text": "Something else"})
+
+    assert response.status_code == 409
+    assert ChatSession.objects.count() == 1
