@@ -1,6 +1,7 @@
 """The benchmark: signed webhook to assigned session, over real HTTP, on PostgreSQL.
 
-    python bench/run.py            # or: make bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/chatassist_bench python bench/run.py
+    make bench BENCH_ARGS="--workers 4 --threads 1"      # the same through make
 
 Against the PostgreSQL of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
 chatassist_bench; the database is dropped and created again, so its name must contain
@@ -80,6 +81,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if "bench" not in urlsplit(args.database_url).path:
         parser.error("the database is dropped and recreated: its name must contain 'bench'")
     return args
+
+
+def command_line(database_url: str, argv: list[str]) -> str:
+    """How to run this again (without the database password)."""
+    parts = urlsplit(database_url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        database_url = urlunsplit(parts._replace(netloc=netloc))
+    return " ".join([f"DATABASE_URL={database_url}", ".venv/bin/python", "bench/run.py", *argv])
 
 
 def reset_database(database_url: str) -> None:
@@ -292,9 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     secret = WebhookSecret.parse(env["WEBHOOK_SECRET"])
     results: dict = {
         "started_at": started_at.isoformat(timespec="seconds"),
-        "command": " ".join(
-            ["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]
-        ),
+        "command": command_line(args.database_url, argv if argv is not None else sys.argv[1:]),
         "machine": machine(),
         "config": {
             "staff": args.staff_sizes,
