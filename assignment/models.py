@@ -24,6 +24,11 @@ class AssignmentSettings(models.Model):
         help_text="Only on while at least one staff member has a working time.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    last_decision_at = models.DateTimeField(
+        null=True,
+        editable=False,
+        help_text="The stamp of the latest automatic decision; the next is never earlier.",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "assignment settings"

@@ -16,25 +16,25 @@ lock makes every decision see all earlier ones. The alternatives fail in known w
   lock, PostgreSQL re-checks the row but does not re-sort, so the staff member just
   assigned is returned again.
 * ``SKIP LOCKED`` on staff rows: a session is queued while staff are free but locked.
-* reading ``now`` or capacity before the lock is granted: stamps land out of order and a
-  staff member can be given more than their capacity.
+* reading capacity or the previous stamps before the lock is granted: a staff member can be
+  given more than their capacity, or the same turn twice.
 
-So, in this order and inside one transaction: lock the settings row (which also reads the
-toggle and, in the same round trip, the working hours), read the clock, then pick the
-candidate and stamp them and the session. On SQLite, transactions start with
-``BEGIN IMMEDIATE`` (see settings), which serialises writers the same way.
+Stamps never go backwards in lock order: a decision is stamped with its clock, or with the
+previous decision's stamp plus a microsecond when that is later (``last_decision_at`` on
+the locked row). Two requests can reach the lock in the other order than their clocks, and
+several hosts' clocks differ a little; neither can reorder the rotation.
 
 Few round trips under the lock
 ------------------------------
 The lock is held until commit, so every round trip after it is time no other decision can
-use. On PostgreSQL the pick, the candidate count, the staff stamp and the session update are
-one statement (``_PICK_AND_STAMP``): under the lock no other decision can run between its
-parts, so one statement is as exact as four. Then one INSERT records the event. The working
-hours come with the lock (one statement, a join): they are configuration, read at the
-statement's snapshot, as they were when read just before the lock. Elsewhere (SQLite) the
-same steps run as separate ORM queries. These statements are written in SQL rather than
-built by the ORM (building a query here costs more than running it) and are prepared, so
-PostgreSQL plans them once per connection (``_statement_cursor``).
+use. On PostgreSQL the whole locked part of a decision is one call of the database function
+``chatassist_assign_next`` (migration assignment 0005): lock, toggle, the session (given, or
+the oldest waiting), the pick through the partial index ``staff_next_in_line``, the stamps,
+the event. Who is on duty is still judged here, in Python (``staff.schedule``), from a copy
+of the working hours kept by this process; the call carries the copy's digest and the
+database, under the lock, refuses a stale one, so no decision uses outdated hours. On SQLite
+(a single-process, zero-setup database) the same steps run as ORM queries inside
+``BEGIN IMMEDIATE`` transactions (see settings), which serialise writers the same way.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from typing import Literal
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession
@@ -174,38 +174,6 @@ def _statement_cursor() -> Iterator[CursorWrapper]:
         yield cursor
 
 
-# The lock and the working hours in one round trip: the settings row joined to every range
-# (a store has a few dozen). FOR UPDATE OF locks the settings row only.
-_LOCK_AND_HOURS = f"""
-    SELECT settings.auto_assign, ranges.working_time_id, working_time.timezone,
-           ranges.weekday, ranges.start_minute, ranges.end_minute
-    FROM {AssignmentSettings._meta.db_table} AS settings
-    LEFT JOIN {WorkingRange._meta.db_table} AS ranges ON TRUE
-    LEFT JOIN {WorkingTime._meta.db_table} AS working_time
-        ON working_time.id = ranges.working_time_id
-    WHERE settings.id = %s
-"""
-
-
-def _lock_and_read_hours() -> tuple[bool, list[WorkingTimeHours]]:
-    """Take the assignment lock; return the toggle and every working time's hours.
-
-    Must run inside a transaction. Creates the settings row if a flush removed it.
-    """
-    sql = _LOCK_AND_HOURS
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF settings"
-    with _statement_cursor() as cursor:
-        cursor.execute(sql, [AssignmentSettings.SINGLETON_ID])
-        rows = cursor.fetchall()
-        if not rows:
-            lock_assignment_settings()  # creates the row, and locks it
-            cursor.execute(sql, [AssignmentSettings.SINGLETON_ID])
-            rows = cursor.fetchall()
-    hours = _collect_hours(row[1:] for row in rows if row[1] is not None)
-    return bool(rows[0][0]), hours
-
-
 # --- Automatic assignment ------------------------------------------------------------------
 
 
@@ -217,106 +185,165 @@ def session_assign_on_creation(*, session: ChatSession, now: datetime | None = N
     held until the assignment is written.
     """
     with transaction.atomic(savepoint=False):
-        auto_assign, hours = _lock_and_read_hours()
-        if not auto_assign:
+        kind = AssignmentEvent.Kind.AUTOMATIC
+        if connection.vendor == "postgresql":
+            decision = _decide_in_database(session_id=session.pk, now=now, kind=kind)
+            session.assignment_outcome = _outcome_of(decision, session=session)
+            return
+        settings_row = lock_assignment_settings()
+        if not settings_row.auto_assign:
             session.assignment_outcome = AssignmentOutcome("manual")
             return
         session.assignment_outcome = _assign_next_in_line(
-            session=session, hours=hours, now=now, kind=AssignmentEvent.Kind.AUTOMATIC
+            session=session, previous_stamp=settings_row.last_decision_at, now=now, kind=kind
         )
+
+
+def _stamp_after(previous_stamp: datetime | None, now: datetime) -> datetime:
+    """This decision's stamp: ``now``, unless the previous decision was stamped as late."""
+    if previous_stamp is None or now > previous_stamp:
+        return now
+    return previous_stamp + timedelta(microseconds=1)
+
+
+def _record_decision_stamp(stamp: datetime) -> None:
+    AssignmentSettings.objects.filter(pk=AssignmentSettings.SINGLETON_ID).update(
+        last_decision_at=stamp
+    )
+
+
+# --- One decision in one call (PostgreSQL) -------------------------------------------------
+#
+# ``chatassist_assign_next`` (migration assignment 0005) runs the whole locked part of a
+# decision inside the server: lock, toggle, the check that the caller's working hours are
+# current, the session (given, or the oldest waiting), the pick, the stamps, the event. The
+# lock is then held for one call and the COMMIT, not for a round trip per step.
+
+_ASSIGN_NEXT = "SELECT * FROM chatassist_assign_next(%s, %s::bigint[], %s, %s, %s)"
+_HOURS_WITH_DIGEST = f"""
+    SELECT digest.value, ranges.working_time_id, working_time.timezone,
+           ranges.weekday, ranges.start_minute, ranges.end_minute
+    FROM (SELECT chatassist_hours_digest() AS value) AS digest
+    LEFT JOIN {WorkingRange._meta.db_table} AS ranges ON TRUE
+    LEFT JOIN {WorkingTime._meta.db_table} AS working_time
+        ON working_time.id = ranges.working_time_id
+"""
+
+# This process's copy of the working hours and their digest. Working hours change a few times
+# a year and are read on every decision, so each decision sends the digest of the copy it
+# judged from, and the database, under the lock, refuses a stale one ("stale"): the copy is
+# then read again. One read and one digest, one consistent snapshot.
+_hours_copy: tuple[str, list[WorkingTimeHours]] | None = None
+
+
+def _read_hours_with_digest() -> tuple[str, list[WorkingTimeHours]]:
+    global _hours_copy
+    with _statement_cursor() as cursor:
+        cursor.execute(_HOURS_WITH_DIGEST)
+        rows = cursor.fetchall()
+    _hours_copy = (rows[0][0], _collect_hours(row[1:] for row in rows if row[1] is not None))
+    return _hours_copy
+
+
+@dataclass(frozen=True)
+class _Decision:
+    outcome: str  # assigned, queued, off, stale, missing, empty
+    session_id: int | None
+    staff_id: int | None
+    staff_name: str | None
+    staff_email: str | None
+    assigned_at: datetime | None
+    candidates: int | None
+    event_id: int | None
+    reason: str | None
+    kind: str
+
+
+def _decide_in_database(
+    *, session_id: int | None, now: datetime | None, kind: AssignmentEvent.Kind
+) -> _Decision:
+    """One decision through ``chatassist_assign_next``; who is on duty is judged here.
+
+    Duty is judged at ``now`` (default: the clock as the call starts); the stamps follow
+    the rule in the module docstring.
+    """
+    digest, hours = _hours_copy or _read_hours_with_digest()
+    now = now or timezone.now()
+    for _attempt in range(3):
+        params = [session_id, working_times_on_duty(hours, now), digest, now, str(kind)]
+        with _statement_cursor() as cursor:
+            cursor.execute(_ASSIGN_NEXT, params)
+            decision = _Decision(*cursor.fetchone(), kind=str(kind))
+        if decision.outcome == "stale":
+            digest, hours = _read_hours_with_digest()
+        elif decision.outcome == "missing":  # a flush removed it
+            AssignmentSettings.objects.bulk_create([AssignmentSettings()], ignore_conflicts=True)
+        else:
+            return decision
+    raise RuntimeError("The working hours kept changing during one decision.")
+
+
+def _outcome_of(decision: _Decision, *, session: ChatSession) -> AssignmentOutcome:
+    """The decision as the ORM objects the rest of the code expects."""
+    if decision.outcome == "off":
+        return AssignmentOutcome("manual")
+    if decision.outcome != "assigned":
+        return AssignmentOutcome("queued")
+    staff = Staff.from_db(
+        connection.alias,
+        ["id", "name", "email", "last_assigned_at"],
+        [decision.staff_id, decision.staff_name, decision.staff_email, decision.assigned_at],
+    )
+    session.assigned_staff, session.assigned_at = staff, decision.assigned_at
+    event = AssignmentEvent.from_db(
+        connection.alias,
+        [
+            "id",
+            "session_id",
+            "staff_id",
+            "kind",
+            "reason",
+            "candidates",
+            "assigned_by_id",
+            "created_at",
+        ],
+        [
+            decision.event_id,
+            session.pk,
+            staff.pk,
+            decision.kind,
+            decision.reason,
+            decision.candidates,
+            None,
+            decision.assigned_at,
+        ],
+    )
+    event.session, event.staff = session, staff
+    # The event was written by the database; listeners are told as save() would tell them.
+    post_save.send(
+        sender=AssignmentEvent,
+        instance=event,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )
+    return AssignmentOutcome("assigned", staff, event)
+
+
+# --- One decision step by step (SQLite) --------------------------------------------------
 
 
 def _assign_next_in_line(
     *,
     session: ChatSession,
-    hours: list[WorkingTimeHours],
+    previous_stamp: datetime | None,
     now: datetime | None,
     kind: AssignmentEvent.Kind,
 ) -> AssignmentOutcome:
     """Give ``session`` to the staff member next in line. Caller holds the lock."""
-    # The clock is read only now that the lock is held, so stamps land in lock order.
-    now = now or timezone.now()
-    on_duty = working_times_on_duty(hours, now)
-    if not on_duty:
-        return AssignmentOutcome("queued")
-    if connection.vendor == "postgresql":
-        picked = _pick_and_stamp_in_one_statement(session=session, on_duty=on_duty, now=now)
-    else:
-        picked = _pick_and_stamp(session=session, on_duty=on_duty, now=now)
-    if picked is None:
-        return AssignmentOutcome("queued")
-    chosen, previous, candidates = picked
-    reason = describe_reason(previous=previous, now=now)
-    if kind == AssignmentEvent.Kind.QUEUE:
-        reason = f"from the waiting queue; {reason}"
-    event = _insert_event(
-        session=session, staff=chosen, now=now, kind=kind, reason=reason, candidates=candidates
-    )
-    return AssignmentOutcome("assigned", chosen, event)
-
-
-# One statement, under the lock: the next in line (one index probe per working time on
-# duty, through the partial index staff_next_in_line), how many were candidates, the stamp
-# on the staff row and the assignment of the session. The CTEs see the snapshot taken
-# before the updates, so ``previous`` and the count are as they were when it was decided.
-# The count is the one part that grows with the store: an index-only scan of the candidates
-# in staff_next_in_line (about 0.7 ms for 5,000 staff on duty; docs/BENCHMARKS.md).
-_PICK_AND_STAMP = f"""
-    WITH next_in_line AS (
-        SELECT first.id, first.last_assigned_at
-        FROM unnest(%(on_duty)s::bigint[]) AS on_duty (working_time_id)
-        CROSS JOIN LATERAL (
-            SELECT id, last_assigned_at FROM {Staff._meta.db_table}
-            WHERE working_time_id = on_duty.working_time_id AND active
-              AND (max_open_sessions IS NULL OR open_sessions < max_open_sessions)
-            ORDER BY last_assigned_at ASC NULLS FIRST, id
-            LIMIT 1
-        ) AS first
-        ORDER BY first.last_assigned_at ASC NULLS FIRST, first.id
-        LIMIT 1
-    ), stamped AS (
-        UPDATE {Staff._meta.db_table} AS staff
-        SET last_assigned_at = %(now)s, open_sessions = staff.open_sessions + 1
-        FROM next_in_line
-        WHERE staff.id = next_in_line.id
-        RETURNING staff.id, staff.name, staff.email, next_in_line.last_assigned_at AS previous
-    ), assigned AS (
-        UPDATE {ChatSession._meta.db_table} AS session
-        SET assigned_staff_id = stamped.id, assigned_at = %(now)s
-        FROM stamped
-        WHERE session.id = %(session)s
-    )
-    SELECT stamped.id, stamped.name, stamped.email, stamped.previous, (
-        SELECT count(*) FROM {Staff._meta.db_table}
-        WHERE working_time_id = ANY(%(on_duty)s::bigint[]) AND active
-          AND (max_open_sessions IS NULL OR open_sessions < max_open_sessions)
-    )
-    FROM stamped
-"""
-
-
-def _pick_and_stamp_in_one_statement(
-    *, session: ChatSession, on_duty: list[int], now: datetime
-) -> tuple[Staff, datetime | None, int] | None:
-    with _statement_cursor() as cursor:
-        cursor.execute(_PICK_AND_STAMP, {"on_duty": on_duty, "now": now, "session": session.pk})
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    staff_id, name, email, previous, candidates = row
-    chosen = Staff.from_db(
-        connection.alias,
-        ["id", "name", "email", "last_assigned_at"],
-        [staff_id, name, email, now],
-    )
-    session.assigned_staff, session.assigned_at = chosen, now
-    return chosen, previous, candidates
-
-
-def _pick_and_stamp(
-    *, session: ChatSession, on_duty: list[int], now: datetime
-) -> tuple[Staff, datetime | None, int] | None:
-    """The same as ``_PICK_AND_STAMP``, step by step, for databases without it."""
+    now = _stamp_after(previous_stamp, now or timezone.now())
+    on_duty = working_times_on_duty(working_time_hours(), now)
     chosen = (
         staff_candidates(on_duty_working_time_ids=on_duty)
         .annotate(candidate_count=Window(Count("id")))
@@ -324,10 +351,20 @@ def _pick_and_stamp(
         .first()
     )
     if chosen is None:
-        return None
-    previous = chosen.last_assigned_at
+        return AssignmentOutcome("queued")
+    reason = describe_reason(previous=chosen.last_assigned_at, now=now)
+    if kind == AssignmentEvent.Kind.QUEUE:
+        reason = f"from the waiting queue; {reason}"
     _stamp(session=session, staff=chosen, now=now)
-    return chosen, previous, chosen.candidate_count
+    event = AssignmentEvent.objects.create(
+        session=session,
+        staff=chosen,
+        kind=kind,
+        reason=reason[:255],
+        candidates=chosen.candidate_count,
+        created_at=now,
+    )
+    return AssignmentOutcome("assigned", chosen, event)
 
 
 def _stamp(*, session: ChatSession, staff: Staff, now: datetime) -> None:
@@ -336,69 +373,9 @@ def _stamp(*, session: ChatSession, staff: Staff, now: datetime) -> None:
         last_assigned_at=now, open_sessions=F("open_sessions") + 1
     )
     ChatSession.objects.filter(pk=session.pk).update(assigned_staff=staff, assigned_at=now)
+    _record_decision_stamp(now)
     staff.last_assigned_at = now
     session.assigned_staff, session.assigned_at = staff, now
-
-
-_INSERT_EVENT = f"""
-    INSERT INTO {AssignmentEvent._meta.db_table}
-        (session_id, staff_id, kind, reason, candidates, assigned_by_id, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s)
-    RETURNING id
-"""
-
-
-def _insert_event(
-    *,
-    session: ChatSession,
-    staff: Staff,
-    now: datetime,
-    kind: AssignmentEvent.Kind,
-    reason: str,
-    candidates: int | None,
-    assigned_by=None,
-) -> AssignmentEvent:
-    """Record the assignment: one INSERT, announced by the signals ``Model.save()`` sends.
-
-    This runs under the lock, where ``save()`` took nearly twice as long as the INSERT
-    (docs/BENCHMARKS.md); ``pre_save`` and ``post_save`` (created) still tell every listener
-    about every assignment. A new column without a database default fails here at once.
-    """
-    event = AssignmentEvent(
-        session=session,
-        staff=staff,
-        kind=kind,
-        reason=reason[:255],
-        candidates=candidates,
-        assigned_by=assigned_by,
-        created_at=now,
-    )
-    using = connection.alias
-    pre_save.send(
-        sender=AssignmentEvent, instance=event, raw=False, using=using, update_fields=None
-    )
-    params = [
-        session.pk,
-        staff.pk,
-        str(kind),
-        event.reason,
-        candidates,
-        assigned_by.pk if assigned_by is not None else None,
-        connection.ops.adapt_datetimefield_value(now),
-    ]
-    with _statement_cursor() as cursor:
-        cursor.execute(_INSERT_EVENT, params)
-        event.pk = cursor.fetchone()[0]
-    event._state.adding, event._state.db = False, using
-    post_save.send(
-        sender=AssignmentEvent,
-        instance=event,
-        created=True,
-        update_fields=None,
-        raw=False,
-        using=using,
-    )
-    return event
 
 
 def describe_reason(*, previous: datetime | None, now: datetime) -> str:
@@ -437,38 +414,23 @@ def assign_one_waiting(*, now: datetime | None = None) -> AssignmentOutcome | No
     Safe to run from several processes at once: each decision holds the assignment lock,
     and the session row is re-read under it, so no session is assigned twice.
     """
-    with transaction.atomic():
-        auto_assign, hours = _lock_and_read_hours()
-        if not auto_assign:
+    kind = AssignmentEvent.Kind.QUEUE
+    if connection.vendor == "postgresql":
+        # Outside a transaction the call is one: the lock is released as it returns.
+        decision = _decide_in_database(session_id=None, now=now, kind=kind)
+        if decision.outcome != "assigned":
             return None
-        session = _lock_oldest_waiting()
+        session = ChatSession.from_db(connection.alias, ["id"], [decision.session_id])
+        return _outcome_of(decision, session=session)
+    with transaction.atomic():
+        settings_row = lock_assignment_settings()
+        session = waiting_sessions().only("id").first() if settings_row.auto_assign else None
         if session is None:
             return None
         outcome = _assign_next_in_line(
-            session=session, hours=hours, now=now, kind=AssignmentEvent.Kind.QUEUE
+            session=session, previous_stamp=settings_row.last_decision_at, now=now, kind=kind
         )
         return outcome if outcome.status == "assigned" else None
-
-
-# waiting_sessions(), first, locked: a session closed or assigned meanwhile waits for us.
-# The status is written out, not a parameter, so that even a generic plan of the prepared
-# statement can use the partial index session_waiting_queue.
-_OLDEST_WAITING = f"""
-    SELECT id FROM {ChatSession._meta.db_table}
-    WHERE status = '{ChatSession.Status.OPEN.value}' AND assigned_staff_id IS NULL
-    ORDER BY created_at, id
-    LIMIT 1
-"""
-
-
-def _lock_oldest_waiting() -> ChatSession | None:
-    sql = _OLDEST_WAITING
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with _statement_cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    return ChatSession.from_db(connection.alias, ["id"], row) if row else None
 
 
 # --- Manual assignment and closing -------------------------------------------------------------
@@ -479,8 +441,7 @@ def session_assign_manually(
 ) -> AssignmentEvent:
     """A manager gives ``session`` to ``staff``; it counts as their last assignment."""
     with transaction.atomic():
-        lock_assignment_settings()
-        now = now or timezone.now()
+        now = _stamp_after(lock_assignment_settings().last_decision_at, now or timezone.now())
         current = ChatSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
         target = Staff.objects.get(pk=staff.pk)
         if current.status != ChatSession.Status.OPEN:
@@ -496,14 +457,13 @@ def session_assign_manually(
             _release(staff_id=current.assigned_staff_id)
         who = assigned_by.get_username() if assigned_by is not None else "an operator"
         _stamp(session=current, staff=target, now=now)
-        event = _insert_event(
+        event = AssignmentEvent.objects.create(
             session=current,
             staff=target,
-            now=now,
             kind=AssignmentEvent.Kind.MANUAL,
-            reason=f"manual by {who}",
-            candidates=None,
+            reason=f"manual by {who}"[:255],
             assigned_by=assigned_by,
+            created_at=now,
         )
     session.assigned_staff, session.assigned_at = target, now
     return event

@@ -83,6 +83,8 @@ def vacuum_analyze() -> None:
     with connection.cursor() as cursor:
         for table in (
             "staff_staff",
+            "staff_with_room_count",
+            "assignment_assignmentsettings",  # its lock row takes each decision's stamp
             "assignment_chatsession",
             "assignment_message",
             "assignment_assignmentevent",

@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
+from django.db.models.signals import post_save
 
 from assignment import config, demo, maintenance, policy
 from assignment.ingestion import IncomingMessage, ingest_message
@@ -229,24 +230,21 @@ def test_a_signal_stops_the_one_shot_drain_between_sessions(cast, signal_safety_
 
 @contextmanager
 def sigterm_while_recording_assignment(number: int):
-    """SIGTERM to this process right after the ``number``-th assignment event is INSERTed,
-    inside its transaction: the worker must finish that session, then stop.
+    """SIGTERM to this process as the ``number``-th assignment event is announced
+    (``post_save``): on SQLite inside its transaction, on PostgreSQL as the one call that
+    decided and recorded it returns. The worker must finish that session, then stop."""
+    events = []
 
-    (Watches the SQL rather than a model signal: the policy may write with raw SQL.)
-    """
-    inserts = []
+    def on_event(sender, instance, created, **kwargs):
+        events.append(instance.pk)
+        if len(events) == number:
+            os.kill(os.getpid(), signal.SIGTERM)
 
-    def watch(execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        if "INSERT INTO" in sql.upper() and AssignmentEvent._meta.db_table in sql:
-            inserts.append(sql)
-            if len(inserts) == number:
-                assert connection.in_atomic_block
-                os.kill(os.getpid(), signal.SIGTERM)
-        return result
-
-    with connection.execute_wrapper(watch):
+    post_save.connect(on_event, sender=AssignmentEvent, dispatch_uid="test-sigterm")
+    try:
         yield
+    finally:
+        post_save.disconnect(sender=AssignmentEvent, dispatch_uid="test-sigterm")
 
 
 def assert_completely_assigned(sessions: list[ChatSession]) -> None:

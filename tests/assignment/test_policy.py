@@ -228,3 +228,44 @@ def test_removing_the_last_working_time_while_on_is_refused(cast, auto_assign_on
 )
 def test_reason_durations_read_at_a_glance(elapsed, words):
     assert policy.describe_duration(elapsed) == words
+
+
+# --- Stamps never go backwards -------------------------------------------------------------
+
+
+def test_a_decision_whose_clock_lags_is_stamped_just_after_the_previous_one(cast, auto_assign_on):
+    """A request that reaches the lock after another but read an earlier clock (or a host
+    whose clock lags) cannot stamp its staff member as if assigned before the last one."""
+    first = new_session_at(MONDAY_0900_UTC)
+    lagging = new_session_at(MONDAY_0900_UTC - timedelta(seconds=2))
+    on_time = new_session_at(MONDAY_0900_UTC + timedelta(seconds=1))
+
+    stamps = [ChatSession.objects.get(pk=s.pk).assigned_at for s in (first, lagging, on_time)]
+    assert stamps == [
+        MONDAY_0900_UTC,
+        MONDAY_0900_UTC + timedelta(microseconds=1),
+        MONDAY_0900_UTC + timedelta(seconds=1),
+    ]
+    # So the rotation stays the order of the decisions: Alice, Bob, Carol, then Alice.
+    assert [assignee(s) for s in (first, lagging, on_time)] == ["Alice", "Bob", "Carol"]
+    assert assignee(new_session_at(MONDAY_0900_UTC + timedelta(seconds=2))) == "Alice"
+    event = AssignmentEvent.objects.get(session=lagging)
+    assert event.created_at == MONDAY_0900_UTC + timedelta(microseconds=1)
+
+
+def test_a_manual_assignment_is_stamped_after_the_latest_decision_too(cast, auto_assign_on):
+    new_session_at(MONDAY_0900_UTC)  # Alice
+    session = ChatSessionFactory.build(created_at=MONDAY_0900_UTC)
+    config.auto_assign_set(enabled=False)
+    session.save()
+
+    event = policy.session_assign_manually(
+        session=session,
+        staff=cast["carol"],
+        assigned_by=None,
+        now=MONDAY_0900_UTC - timedelta(minutes=1),
+    )
+
+    assert event.created_at == MONDAY_0900_UTC + timedelta(microseconds=1)
+    cast["carol"].refresh_from_db()
+    assert cast["carol"].last_assigned_at == event.created_at

@@ -6,8 +6,11 @@ every statement when the count is off). Transactional tests, so the counts inclu
 ``BEGIN`` and ``COMMIT`` a server sends rather than a test's savepoints. The same count at
 10 and at 1,000 staff: no statement may scan or return a row per staff member.
 
-On PostgreSQL the pick of the next staff member, the candidate count, the staff stamp and
-the session update are one statement; elsewhere they are three (``assignment.policy``).
+On PostgreSQL the whole locked part of a decision is one call of ``chatassist_assign_next``
+(lock, toggle, pick, candidate count, stamps, event); elsewhere it is a query per step
+(``assignment.policy``). The counts are for a process whose copy of the working hours is
+current, as it is after its first decision; ``test_changed_working_hours_cost_one_read``
+counts the one extra read and call after they change.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import pytest
 import time_machine
 from django.db import connection
 
-from assignment import config
+from assignment import config, policy
 from assignment.models import AssignmentEvent, ChatSession, Message
-from staff.models import Staff
+from staff.models import Staff, WorkingTime
+from staff.services import working_time_save
 from tests.factories import make_working_time
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,17 +34,17 @@ FIRST = {"message_id": "m-1", "customer_id": "c-1", "customer_name": "Ann", "tex
 FOLLOW_UP = {"message_id": "m-2", "customer_id": "c-1", "text": "Still there?"}
 
 # Statements per case: (PostgreSQL, SQLite). Spelled out once, in order, for reading:
-#   new session, assigned: look-up, BEGIN, INSERT session, lock + hours,
-#       pick-and-stamp (SQLite: SELECT, UPDATE staff, UPDATE session), INSERT event,
-#       INSERT message, COMMIT
-#   new session, queued (everyone on duty away): the same without the stamp and the event
+#   new session, assigned: look-up, BEGIN, INSERT session, the decision (PostgreSQL: one
+#       call; SQLite: lock, hours, pick, UPDATE staff, UPDATE session, UPDATE settings stamp,
+#       INSERT event), INSERT message, COMMIT
+#   new session, queued (everyone on duty away): the same; on SQLite without the writes
 #   new session, manual (auto-assignment off): look-up, BEGIN, INSERT session,
-#       lock + hours, INSERT message, COMMIT
+#       the decision (SQLite: the lock alone), INSERT message, COMMIT
 #   follow-up: look-up, BEGIN, UPDATE session RETURNING, INSERT message, COMMIT
 #   redelivery and conflict: look-up (no transaction)
 EXPECTED = {
-    "new session, assigned": (8, 10),
-    "new session, queued": (7, 7),
+    "new session, assigned": (6, 12),
+    "new session, queued": (6, 8),
     "new session, manual": (6, 6),
     "follow-up": (5, 5),
     "redelivery": (1, 1),
@@ -69,6 +73,9 @@ def store(request) -> int:
         for index in range(size)
     )
     config.auto_assign_set(enabled=True)
+    # What an idle queue worker does: changes nothing, and leaves this process's copy of the
+    # working hours current (PostgreSQL), as any earlier decision would.
+    assert policy.assign_one_waiting() is None
     return size
 
 
@@ -102,6 +109,24 @@ def test_new_session_manual(store, post_message, django_assert_num_queries):
         response = post_message(FIRST)
 
     assert response.json()["session"]["assignment"] == "manual"
+
+
+def test_changed_working_hours_cost_one_read(store, post_message, django_assert_num_queries):
+    """The decision that finds this process's copy of the hours outdated reads them again and
+    decides on the new ones: one refused call and one read more (PostgreSQL)."""
+    working_time_save(
+        working_time=WorkingTime.objects.get(name="Thursdays"),
+        name="Thursdays",
+        timezone="Asia/Taipei",
+        hours={"mon": [["09:00", "18:00"]]},  # it is Monday 17:00 in Taipei
+    )
+    extra = 2 if connection.vendor == "postgresql" else 0
+
+    with django_assert_num_queries(expected("new session, assigned") + extra):
+        response = post_message(FIRST)
+
+    assert response.json()["session"]["assignment"] == "assigned"
+    assert AssignmentEvent.objects.get().candidates == store  # both halves on duty now
 
 
 def test_follow_up(store, post_message, django_assert_num_queries):
