@@ -4,19 +4,28 @@
 
 Every value can be changed from the environment without editing this file:
 
-    GUNICORN_BIND        127.0.0.1:8000  host:port, or unix:/run/chatassist/gunicorn.sock
-    WEB_CONCURRENCY      3               worker processes
-    GUNICORN_THREADS     4               threads per worker
-    GUNICORN_TIMEOUT     30              seconds before a silent worker is restarted
-    GUNICORN_ACCESS_LOG  false           true: also a JSON line per request on stderr
+    GUNICORN_BIND          127.0.0.1:8000  host:port, or unix:/run/chatassist/gunicorn.sock
+    WEB_CONCURRENCY        2 x CPUs        worker processes
+    GUNICORN_THREADS       1               threads per worker
+    GUNICORN_TIMEOUT       30              seconds before a silent worker is restarted
+    GUNICORN_MAX_REQUESTS  10000           requests before a worker is replaced (0: never)
+    GUNICORN_ACCESS_LOG    false           true: also a JSON line per request on stderr
 
-The defaults suit a 2-core box. A request spends most of its time waiting for the database,
-so threads overlap those waits cheaply; a few processes use both cores and survive one
-another's crashes. 3 workers x 4 threads = 12 requests at once, and at most 12 PostgreSQL
-connections (each thread keeps one for ``CONN_MAX_AGE``): keep
-``WEB_CONCURRENCY * GUNICORN_THREADS`` (plus the worker and cron jobs) under the server's
-``max_connections``. Every decision about who gets a session is serialised by one row lock
-anyway (see ``assignment/policy.py``), so more concurrency buys little for the webhook.
+Why these defaults (measured: docs/BENCHMARKS.md): a webhook request is mostly Python work
+(signature, JSON, the ORM) between a few short database round trips, so it is CPU-bound,
+and threads of one process would take turns on its interpreter lock; processes use every
+core. Two per CPU keep the cores busy while some wait for the database: on a 2-core box 4
+workers, 4 requests at once, at most 4 PostgreSQL connections (each worker keeps one for
+``CONN_MAX_AGE``): keep ``WEB_CONCURRENCY * GUNICORN_THREADS`` (plus the queue worker and
+cron jobs) under the server's ``max_connections``. Every decision about who gets a session
+is serialised by one row lock anyway (``assignment/policy.py``), so more concurrency buys
+nothing for the webhook. Put a buffering proxy (nginx, a load balancer) in front, as the
+README's Deploy section does: a worker then never waits on a slow client.
+
+The application is loaded once, in the master, before the workers are forked
+(``preload_app``): a worker replaced after ``max_requests`` starts at once instead of
+importing Django again (that import cost 3-17% of the machine in the benchmark). The
+consequence: a code change needs a restart of the service, not a ``HUP``.
 """
 
 import os
@@ -32,16 +41,17 @@ if _dotenv.exists():
 wsgi_app = "chatassist.wsgi:application"
 
 bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM a worker finishes the requests it has (each a short transaction) first.
 graceful_timeout = 30
 keepalive = 5
 # Replace each worker now and then, staggered, so no slow leak can grow for weeks.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
+preload_app = True
 # No runtime control socket (gunicornc): nothing uses it, and two instances on one machine
 # would fight over its default path in $HOME. Signals (HUP, TERM, TTIN/TTOU) still work.
 control_socket_disable = True

@@ -210,7 +210,13 @@ def test_healthz_answers_plain_http_when_everything_else_redirects_to_https(clie
 
 
 def gunicorn_config(monkeypatch, **variables) -> dict:
-    names = ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_ACCESS_LOG")
+    names = (
+        "GUNICORN_BIND",
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
+        "GUNICORN_MAX_REQUESTS",
+        "GUNICORN_ACCESS_LOG",
+    )
     for name in (*names, "LOG_FORMAT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
@@ -218,12 +224,15 @@ def gunicorn_config(monkeypatch, **variables) -> dict:
     return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
 
-def test_gunicorn_defaults_suit_a_two_core_box(monkeypatch):
+def test_gunicorn_defaults_are_two_single_threaded_workers_per_cpu(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     conf = gunicorn_config(monkeypatch)
 
     assert conf["wsgi_app"] == "chatassist.wsgi:application"
     assert conf["bind"] == ["127.0.0.1:8000"]
-    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (3, 4, "gthread")
+    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (4, 1, "gthread")
+    assert conf["preload_app"] is True  # a replaced worker does not import Django again
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (10_000, 1_000)
     assert conf["logconfig_dict"]["loggers"]["gunicorn.access"]["level"] == "WARNING"  # off
     assert conf["logconfig_dict"]["handlers"]["stderr"]["formatter"] == "json"
 
@@ -234,12 +243,14 @@ def test_gunicorn_reads_bind_workers_threads_and_access_log_from_the_environment
         GUNICORN_BIND="unix:/run/chatassist/gunicorn.sock",
         WEB_CONCURRENCY="5",
         GUNICORN_THREADS="8",
+        GUNICORN_MAX_REQUESTS="0",
         GUNICORN_ACCESS_LOG="true",
         LOG_FORMAT="plain",
     )
 
     assert conf["bind"] == ["unix:/run/chatassist/gunicorn.sock"]
     assert (conf["workers"], conf["threads"]) == (5, 8)
+    assert conf["max_requests"] == 0  # never replaced
     assert conf["logconfig_dict"]["loggers"]["gunicorn.access"]["level"] == "INFO"
     assert conf["logconfig_dict"]["handlers"]["stderr"]["formatter"] == "plain"
 

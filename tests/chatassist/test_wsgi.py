@@ -1,0 +1,104 @@
+"""The WSGI application: the webhook's shorter middleware stack, everything else as usual.
+
+Called as gunicorn calls it (``chatassist.wsgi.application`` with a WSGI environ), not
+through the test client, which has its own handler.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from unittest import mock
+
+import pytest
+from django.test import override_settings
+
+from assignment.models import ChatSession
+from chatassist.wsgi import Application, application
+from tests.conftest import WEBHOOK_URL, sign_headers
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the handler opens and closes connections
+
+
+def call(path: str, *, method: str = "GET", body: bytes = b"", app=application, **headers: str):
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+        **headers,
+    }
+    started = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        started["status"], started["headers"] = int(status[:3]), dict(response_headers)
+
+    content = b"".join(app(environ, start_response))
+    return started["status"], started["headers"], content
+
+
+def signed_delivery(payload: dict) -> tuple[bytes, dict]:
+    body = json.dumps(payload).encode()
+    return body, sign_headers(body)
+
+
+def test_the_webhook_is_answered_by_the_short_stack(auto_assign_on):
+    body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
+
+    with mock.patch("django.contrib.sessions.middleware.SessionMiddleware.__call__") as session:
+        status, response_headers, content = call(WEBHOOK_URL, method="POST", body=body, **headers)
+
+    assert status == 201
+    assert json.loads(content)["session"]["assigned_to"]["name"] == "Alice"
+    assert ChatSession.objects.get().assigned_staff.name == "Alice"
+    session.assert_not_called()
+    # SecurityMiddleware still answers for it.
+    assert response_headers["X-Content-Type-Options"] == "nosniff"
+    assert response_headers["Referrer-Policy"] == "same-origin"
+    assert "Set-Cookie" not in response_headers
+    # CommonMiddleware too: with a length, gunicorn keeps the connection alive unchunked.
+    assert response_headers["Content-Length"] == str(len(content))
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_the_webhook_still_redirects_plain_http_when_https_is_required(auto_assign_on):
+    body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
+
+    # Middleware read their settings when the application is built, as gunicorn builds it.
+    status, response_headers, _ = call(
+        WEBHOOK_URL, method="POST", body=body, app=Application(), **headers
+    )
+
+    assert status == 301
+    assert response_headers["Location"] == f"https://testserver{WEBHOOK_URL}"
+    assert not ChatSession.objects.exists()
+
+
+def test_an_unexpected_error_in_the_webhook_is_a_plain_500_not_a_crash(auto_assign_on):
+    body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
+
+    with mock.patch("assignment.views.ingest_message", side_effect=RuntimeError("boom")):
+        status, _, _ = call(WEBHOOK_URL, method="POST", body=body, **headers)
+
+    assert status == 500
+
+
+def test_every_other_url_goes_through_the_full_stack():
+    status, response_headers, _ = call("/admin/")
+
+    assert status == 302  # AuthenticationMiddleware and the admin: to the login page
+    assert response_headers["Location"].startswith("/admin/login/")
+    assert response_headers["X-Frame-Options"] == "DENY"  # clickjacking middleware
+
+
+def test_the_path_without_its_slash_is_not_the_short_stack():
+    status, response_headers, _ = call(WEBHOOK_URL.rstrip("/"), method="GET")
+
+    assert status == 301  # CommonMiddleware's APPEND_SLASH, full stack
+    assert response_headers["Location"] == WEBHOOK_URL
