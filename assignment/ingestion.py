@@ -4,10 +4,11 @@ Opening a session runs the assignment policy through the ``post_save`` signal, i
 transaction as the message, so a message is never stored without its session decided.
 
 Every delivery is one look-up, then (unless it is a repeat) one transaction: one statement
-to join the open session or the ORM's INSERT of a new one (whose signal runs the policy),
-and one INSERT of the message. The look-up, the join and the message are written in SQL:
-building them with the ORM costs more than running them (docs/BENCHMARKS.md). The message
-row is written without ``Model.save()``, so it sends no model signals; nothing listens.
+to join the open session or the INSERT of a new one (whose ``post_save`` runs the policy),
+and one INSERT of the message. All are prepared statements written in SQL: building them
+with the ORM costs more than running them (docs/BENCHMARKS.md). The session is inserted by
+``statements.insert_with_signals``, which sends ``pre_save`` and ``post_save`` as
+``save()`` does; the message row sends no model signals (nothing listens).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from assignment.models import ChatSession, Message
+from assignment.statements import insert_with_signals, statement_cursor
 from staff.models import Staff
 from staff.services import unstorable_text_problem
 
@@ -204,7 +206,7 @@ def _look_up(incoming: IncomingMessage) -> tuple[tuple[str, str, int] | None, in
         incoming.customer_id,
         ChatSession.Status.OPEN.value,
     ]
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_LOOK_UP, params)
         rows = cursor.fetchall()
     stored = next((tuple(row[1:]) for row in rows if row[0] == "message"), None)
@@ -235,14 +237,15 @@ def _ingest_new(
             outcome = "existing"
             body = _body(incoming.message_id, session_id, status, staff, False, outcome)
         else:
-            # Creating the session fires post_save, which runs the assignment policy.
-            session = ChatSession.objects.create(
+            session = ChatSession(
                 channel=incoming.channel,
                 customer_id=incoming.customer_id,
                 customer_name=incoming.customer_name or "",
                 created_at=received_at,
                 last_message_at=received_at,
             )
+            # Its post_save runs the assignment policy, in this transaction.
+            insert_with_signals(session)
             session_id, outcome = session.pk, session.assignment_outcome.status
             body = response_body(incoming.message_id, session, created=True, assignment=outcome)
         _insert_message(
@@ -280,7 +283,7 @@ def _join_open_session(
         incoming.customer_id,
         ChatSession.Status.OPEN.value,
     ]
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_JOIN_OPEN_SESSION, params)
         row = cursor.fetchone()
     if row is None:
@@ -317,7 +320,7 @@ def _insert_message(
         digest,
         _RESPONSE_FIELD.get_db_prep_save(body, connection),
     ]
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_INSERT_MESSAGE, params)
 
 

@@ -39,19 +39,18 @@ database, under the lock, refuses a stale one, so no decision uses outdated hour
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.signals import post_save
 from django.utils import timezone
 
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession
+from assignment.statements import statement_cursor
 from staff import schedule
 from staff.models import Staff, WorkingRange, WorkingTime
 
@@ -146,34 +145,6 @@ def lock_assignment_settings() -> AssignmentSettings:
     return row
 
 
-@contextmanager
-def _statement_cursor() -> Iterator[CursorWrapper]:
-    """A cursor for the policy's own SQL; on PostgreSQL one that binds on the server.
-
-    Server-side binding lets psycopg prepare a statement (``prepare_threshold`` in the
-    database OPTIONS, see settings), so PostgreSQL plans it once per connection: planning
-    the pick below costs more than running it, and the pick runs under the lock. Django's
-    own cursors bind on the client and are never prepared, whatever the threshold.
-    """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    # What connection.cursor() does first, so that it reuses this very connection.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw, factory = connection.connection, connection.connection.cursor_factory
-    raw.cursor_factory = ServerBindingCursor
-    try:
-        cursor = connection.cursor()
-    finally:
-        raw.cursor_factory = factory
-    with cursor:
-        yield cursor
-
-
 # --- Automatic assignment ------------------------------------------------------------------
 
 
@@ -238,7 +209,7 @@ _hours_copy: tuple[str, list[WorkingTimeHours]] | None = None
 
 def _read_hours_with_digest() -> tuple[str, list[WorkingTimeHours]]:
     global _hours_copy
-    with _statement_cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_HOURS_WITH_DIGEST)
         rows = cursor.fetchall()
     _hours_copy = (rows[0][0], _collect_hours(row[1:] for row in rows if row[1] is not None))
@@ -271,7 +242,7 @@ def _decide_in_database(
     now = now or timezone.now()
     for _attempt in range(3):
         params = [session_id, working_times_on_duty(hours, now), digest, now, str(kind)]
-        with _statement_cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(_ASSIGN_NEXT, params)
             decision = _Decision(*cursor.fetchone(), kind=str(kind))
         if decision.outcome == "stale":
