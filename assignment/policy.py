@@ -251,7 +251,7 @@ def _decide_in_database(
             AssignmentSettings.objects.bulk_create([AssignmentSettings()], ignore_conflicts=True)
         else:
             return decision
-    raise RuntimeError("The working hours kept changing during one decision.")
+    raise RuntimeError("The working hours or settings kept changing during one decision.")
 
 
 def _outcome_of(decision: _Decision, *, session: ChatSession) -> AssignmentOutcome:

@@ -231,7 +231,7 @@ def test_gunicorn_defaults_are_two_single_threaded_workers_per_cpu(monkeypatch):
     assert conf["wsgi_app"] == "chatassist.wsgi:application"
     assert conf["bind"] == ["127.0.0.1:8000"]
     assert (conf["workers"], conf["threads"], conf["worker_class"]) == (4, 1, "gthread")
-    assert conf["preload_app"] is True  # a replaced worker does not import Django again
+    assert "preload_app" not in conf  # HUP (systemctl reload) must load a release's code
     assert (conf["max_requests"], conf["max_requests_jitter"]) == (10_000, 1_000)
     assert conf["logconfig_dict"]["loggers"]["gunicorn.access"]["level"] == "WARNING"  # off
     assert conf["logconfig_dict"]["handlers"]["stderr"]["formatter"] == "json"
