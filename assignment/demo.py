@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from assignment import config, policy, signals
 from assignment.ingestion import IncomingMessage, ingest_message
-from assignment.models import ChatSession
+from assignment.models import AssignmentSettings, ChatSession
 from staff.models import Staff, WorkingTime
 
 HISTORY_DAYS = 14
@@ -272,6 +272,8 @@ class _StoreReplay:
 
     def run(self) -> int:
         config.import_config(_config_with_everyone_active())
+        # The history starts two weeks ago: no earlier decision may hold its stamps back.
+        AssignmentSettings.objects.update(last_decision_at=None)
         self.manager = manager_user()
         self.staff = {member.email: member for member in Staff.objects.all()}
         self.hours = policy.working_time_hours()
