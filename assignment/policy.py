@@ -140,9 +140,14 @@ def lock_assignment_settings() -> AssignmentSettings:
     locked = AssignmentSettings.objects.select_for_update()
     row = locked.filter(pk=AssignmentSettings.SINGLETON_ID).first()
     if row is None:
-        AssignmentSettings.objects.bulk_create([AssignmentSettings()], ignore_conflicts=True)
+        _create_settings_row()
         row = locked.get(pk=AssignmentSettings.SINGLETON_ID)
     return row
+
+
+def _create_settings_row() -> None:
+    """The row with its defaults, unless another transaction just created it."""
+    AssignmentSettings.objects.bulk_create([AssignmentSettings()], ignore_conflicts=True)
 
 
 # --- Automatic assignment ------------------------------------------------------------------
@@ -248,7 +253,7 @@ def _decide_in_database(
         if decision.outcome == "stale":
             digest, hours = _read_hours_with_digest()
         elif decision.outcome == "missing":  # a flush removed it
-            AssignmentSettings.objects.bulk_create([AssignmentSettings()], ignore_conflicts=True)
+            _create_settings_row()
         else:
             return decision
     raise RuntimeError("The working hours or settings kept changing during one decision.")

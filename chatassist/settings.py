@@ -104,8 +104,9 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
     _database.setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
-    # Statements run through a server-binding cursor (the assignment policy's, under its
-    # lock) are prepared on their second run, so PostgreSQL plans them once per connection.
+    # Statements run through a server-binding cursor (assignment.statements: the webhook's
+    # and the assignment policy's) are prepared on their second run, so PostgreSQL parses
+    # and plans them once per connection.
     # Django's own cursors bind on the client and are never prepared. Off for a pooler that
     # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
     _database["OPTIONS"].setdefault(
