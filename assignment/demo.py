@@ -27,8 +27,7 @@ import importlib
 import itertools
 import random
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,10 +35,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models.signals import post_save
 from django.utils import timezone
 
-from assignment import config, policy, signals
+from assignment import config, policy
 from assignment.ingestion import IncomingMessage, ingest_message
 from assignment.models import AssignmentSettings, ChatSession
 from staff.models import Staff, WorkingTime
@@ -222,31 +220,6 @@ def _store_manager_group() -> Group | None:
 # --- The replay -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _assignments_at_message_time() -> Iterator[None]:
-    """While history is replayed, assign each new session at the instant it was created.
-
-    The ``post_save`` receiver lets the policy read the clock under the assignment lock, as
-    production must. A message replayed from three days ago needs the decision of three
-    days ago, so for the replay the receiver is swapped for one that passes the session's
-    creation time as ``now`` to the same service, in the same transaction.
-    """
-    post_save.disconnect(sender=ChatSession, dispatch_uid="assign_new_session")
-    post_save.connect(_assign_at_creation_time, sender=ChatSession, dispatch_uid="demo_replay")
-    try:
-        yield
-    finally:
-        post_save.disconnect(sender=ChatSession, dispatch_uid="demo_replay")
-        post_save.connect(
-            signals.assign_new_session, sender=ChatSession, dispatch_uid="assign_new_session"
-        )
-
-
-def _assign_at_creation_time(sender, instance: ChatSession, created: bool, raw=False, **kwargs):
-    if created and not raw:
-        policy.session_assign_on_creation(session=instance, now=instance.created_at)
-
-
 @dataclass(order=True)
 class _Event:
     at: datetime
@@ -278,10 +251,11 @@ class _StoreReplay:
         self.staff = {member.email: member for member in Staff.objects.all()}
         self.hours = policy.working_time_hours()
         self._plan()
-        with _assignments_at_message_time():
-            while self.events:
-                event = heapq.heappop(self.events)
-                event.action(event.at)
+        # ingest_message(now=at) creates each session at ``at``, and the policy decides a new
+        # session at its creation instant: the replay needs no clock of its own.
+        while self.events:
+            event = heapq.heappop(self.events)
+            event.action(event.at)
         return self.sessions_added
 
     def _schedule(self, at: datetime, action: Callable[[datetime], None]) -> None:
@@ -342,10 +316,14 @@ class _StoreReplay:
         # ties go to the staff member added first.
         for second in itertools.count():
             moment = at + timedelta(seconds=second)
-            if not self.waiting or (outcome := policy.assign_one_waiting(now=moment)) is None:
+            if not self.waiting:
                 return
-            self.waiting.discard(outcome.event.session_id)
-            self._assigned(outcome.event.session_id, outcome.staff, moment)
+            decision = policy.assign_oldest_waiting(now=moment)
+            if decision.session_id is None or decision.assigned_to is None:
+                return
+            self.waiting.discard(decision.session_id)
+            member = self.staff[decision.assigned_to.email]
+            self._assigned(decision.session_id, member, moment)
 
     def _assigned(self, session_id: int, member: Staff, at: datetime) -> None:
         if member.email == AWAY_EMAIL and at >= self.amelia_falls_ill:

@@ -4,11 +4,11 @@ Opening a session runs the assignment policy through the ``post_save`` signal, i
 transaction as the message, so a message is never stored without its session decided.
 
 Every delivery is one look-up, then (unless it is a repeat) one transaction: one statement
-to join the open session or the INSERT of a new one (whose ``post_save`` runs the policy),
-and one INSERT of the message. All are prepared statements written in SQL: building them
-with the ORM costs more than running them (docs/BENCHMARKS.md). The session is inserted by
-``statements.insert_with_signals``, which sends ``pre_save`` and ``post_save`` as
-``save()`` does; the message row sends no model signals (nothing listens).
+to join the open session or the INSERT of a new one (``save()``, whose ``post_save`` runs
+the policy; the policy's decision comes back through ``assignment.decisions``), and one
+INSERT of the message. The look-up, the join and the message INSERT are written in SQL:
+building them with the ORM costs more than running them (docs/BENCHMARKS.md); the message
+row sends no model signals (nothing listens).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from assignment import decisions
 from assignment.models import ChatSession, Message
-from assignment.statements import insert_with_signals, statement_cursor
+from assignment.policy import AssignedStaff, Decision, Outcome
 from staff.models import Staff
 from staff.services import unstorable_text_problem
 
 MAX_BODY_BYTES = 64 * 1024
-_CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
+_CHANNEL = re.compile(r"[a-z0-9_-]{1,32}")
 _ATTEMPTS = 3
 
 
@@ -67,12 +68,23 @@ class IncomingMessage:
         return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
 
 
+# The webhook's public ``assignment`` word for each outcome of a new session's decision.
+# "manual" is the contract's word for "automatic assignment is off: a manager assigns it".
+WEBHOOK_ASSIGNMENT = {
+    Outcome.ASSIGNED: "assigned",
+    Outcome.QUEUED: "queued",
+    Outcome.AUTO_ASSIGN_OFF: "manual",
+}
+JOINED = "existing"  # the message joined an open session
+REPEAT = "repeat"  # a repeat of a stored message (for the log; the body is the first one's)
+
+
 @dataclass(frozen=True)
 class IngestResult:
     created: bool  # False: a repeat of a stored message, answered as the first time
     body: dict[str, Any]
     session_id: int
-    outcome: str
+    outcome: str  # a WEBHOOK_ASSIGNMENT word, JOINED or REPEAT
 
 
 # --- Parsing -------------------------------------------------------------------------------
@@ -94,7 +106,7 @@ def parse_payload(body: bytes) -> IncomingMessage:
         "customer_name": _string(document, "customer_name", errors, maximum=200, minimum=0),
         "text": _string(document, "text", errors, maximum=10_000, minimum=0),
     }
-    if fields["channel"] is not None and not _CHANNEL.match(fields["channel"]):
+    if fields["channel"] is not None and not _CHANNEL.fullmatch(fields["channel"]):
         errors.setdefault("channel", "Use 1-32 characters of a-z, 0-9, _ and -.")
     sent_at = _instant(document, "sent_at", errors)
     if errors:
@@ -206,7 +218,7 @@ def _look_up(incoming: IncomingMessage) -> tuple[tuple[str, str, int] | None, in
         incoming.customer_id,
         ChatSession.Status.OPEN.value,
     ]
-    with statement_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_LOOK_UP, params)
         rows = cursor.fetchall()
     stored = next((tuple(row[1:]) for row in rows if row[0] == "message"), None)
@@ -222,7 +234,7 @@ def _repeat(
         raise MessageConflict(
             f"message_id {incoming.message_id!r} was stored with different content."
         )
-    return IngestResult(False, json.loads(response), session_id, "repeat")
+    return IngestResult(False, json.loads(response), session_id, REPEAT)
 
 
 def _ingest_new(
@@ -234,20 +246,20 @@ def _ingest_new(
         )
         if joined is not None:
             session_id, status, staff = joined
-            outcome = "existing"
+            outcome = JOINED
             body = _body(incoming.message_id, session_id, status, staff, False, outcome)
         else:
-            session = ChatSession(
-                channel=incoming.channel,
-                customer_id=incoming.customer_id,
-                customer_name=incoming.customer_name or "",
-                created_at=received_at,
-                last_message_at=received_at,
+            decision = _open_session(incoming=incoming, received_at=received_at)
+            session_id = decision.session_id
+            outcome = WEBHOOK_ASSIGNMENT[decision.outcome]
+            body = _body(
+                incoming.message_id,
+                session_id,
+                ChatSession.Status.OPEN,
+                decision.assigned_to,
+                True,
+                outcome,
             )
-            # Its post_save runs the assignment policy, in this transaction.
-            insert_with_signals(session)
-            session_id, outcome = session.pk, session.assignment_outcome.status
-            body = response_body(incoming.message_id, session, created=True, assignment=outcome)
         _insert_message(
             incoming=incoming,
             session_id=session_id,
@@ -256,6 +268,21 @@ def _ingest_new(
             body=body,
         )
     return IngestResult(True, body, session_id, outcome)
+
+
+def _open_session(*, incoming: IncomingMessage, received_at: datetime) -> Decision:
+    """Create the customer's session; its ``post_save`` runs the policy, which decides it
+    at ``received_at`` in this transaction."""
+    session = ChatSession(
+        channel=incoming.channel,
+        customer_id=incoming.customer_id,
+        customer_name=incoming.customer_name or "",
+        created_at=received_at,
+        last_message_at=received_at,
+    )
+    with decisions.collect() as made:
+        session.save(force_insert=True)
+    return made.for_session(session.pk)
 
 
 # Joining an open session: one UPDATE finds it, locks it (as SELECT ... FOR UPDATE would,
@@ -273,9 +300,9 @@ _JOIN_OPEN_SESSION = f"""
 
 def _join_open_session(
     *, incoming: IncomingMessage, received_at: datetime
-) -> tuple[int, str, tuple[int, str, str] | None] | None:
-    """The customer's open session, touched: (id, status, (staff id, name, email) or None);
-    None if the customer has no open session."""
+) -> tuple[int, str, AssignedStaff | None] | None:
+    """The customer's open session, touched: (id, status, its staff member or None); None
+    if the customer has no open session."""
     params = [
         connection.ops.adapt_datetimefield_value(received_at),
         incoming.customer_name or "",
@@ -283,13 +310,13 @@ def _join_open_session(
         incoming.customer_id,
         ChatSession.Status.OPEN.value,
     ]
-    with statement_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_JOIN_OPEN_SESSION, params)
         row = cursor.fetchone()
     if row is None:
         return None
     session_id, status, staff_id, name, email = row
-    return session_id, status, (staff_id, name, email) if staff_id is not None else None
+    return session_id, status, AssignedStaff(staff_id, name, email) if staff_id else None
 
 
 _INSERT_MESSAGE = f"""
@@ -320,23 +347,15 @@ def _insert_message(
         digest,
         _RESPONSE_FIELD.get_db_prep_save(body, connection),
     ]
-    with statement_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_INSERT_MESSAGE, params)
-
-
-def response_body(
-    message_id: str, session: ChatSession, *, created: bool, assignment: str
-) -> dict[str, Any]:
-    staff = session.assigned_staff
-    named = (staff.pk, staff.name, staff.email) if staff else None
-    return _body(message_id, session.pk, session.status, named, created, assignment)
 
 
 def _body(
     message_id: str,
     session_id: int,
     status: str,
-    staff: tuple[int, str, str] | None,
+    staff: AssignedStaff | None,
     created: bool,
     assignment: str,
 ) -> dict[str, Any]:
@@ -348,7 +367,7 @@ def _body(
             "status": status,
             "assignment": assignment,
             "assigned_to": (
-                {"id": staff[0], "name": staff[1], "email": staff[2]} if staff else None
+                {"id": staff.id, "name": staff.name, "email": staff.email} if staff else None
             ),
         },
     }

@@ -57,10 +57,6 @@ class ChatSession(models.Model):
     last_message_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    # Set by the policy when the session is created: "assigned", "queued" or "manual",
-    # for the code that created it to report (not stored: the events table is the record).
-    assignment_outcome = None
-
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "chat session"

@@ -1,6 +1,6 @@
 """The webhook: a thin HTTP face over ``assignment.ingestion``.
 
-When several rules are broken the first in this order answers (CONTRACT.md):
+When several rules are broken the first in this order answers (docs/API.md):
 405, 503 (secret), 413, 401, 415, 400, 409, 503 (database).
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -37,65 +38,81 @@ def error_response(
     return response
 
 
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """The response, and what the log line says about the delivery."""
+
+    response: JsonResponse
+    message_id: str | None = None
+    session_id: int | None = None
+    outcome: str | None = None
+
+
 @csrf_exempt
 def messages_webhook(request: HttpRequest) -> JsonResponse:
     started = time.perf_counter()
-    response = _answer(request)
+    answer = _answer(request)
+    status = answer.response.status_code
+    duration_ms = (time.perf_counter() - started) * 1000
     logger.info(
         "webhook status=%s message_id=%s session_id=%s outcome=%s duration_ms=%.1f",
-        response.status_code,
-        getattr(response, "message_id", "-"),
-        getattr(response, "session_id", "-"),
-        getattr(response, "outcome", "-"),
-        duration_ms := (time.perf_counter() - started) * 1000,
+        status,
+        answer.message_id or "-",
+        answer.session_id or "-",
+        answer.outcome or "-",
+        duration_ms,
         # The same values as fields of the JSON log line (chatassist/logging.py).
         extra={
-            "status": response.status_code,
-            "message_id": getattr(response, "message_id", None),
-            "session_id": getattr(response, "session_id", None),
-            "outcome": getattr(response, "outcome", None),
+            "status": status,
+            "message_id": answer.message_id,
+            "session_id": answer.session_id,
+            "outcome": answer.outcome,
             "duration_ms": round(duration_ms, 1),
         },
     )
-    return response
+    return answer.response
 
 
-def _answer(request: HttpRequest) -> JsonResponse:
+def _answer(request: HttpRequest) -> WebhookAnswer:
     if request.method != "POST":
-        return error_response(405, "Only POST is allowed.", Allow="POST")
+        return WebhookAnswer(error_response(405, "Only POST is allowed.", Allow="POST"))
     secret = WebhookSecret.parse(getattr(settings, "WEBHOOK_SECRET", None))
     if secret is None:
-        return error_response(
-            503, "The webhook is not configured (WEBHOOK_SECRET).", Retry_After="60"
+        return WebhookAnswer(
+            error_response(503, "The webhook is not configured (WEBHOOK_SECRET).", Retry_After="60")
         )
     if _declared_length(request) > MAX_BODY_BYTES:
-        return error_response(413, f"The body is over {MAX_BODY_BYTES} bytes.")
+        return WebhookAnswer(error_response(413, f"The body is over {MAX_BODY_BYTES} bytes."))
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
-        return error_response(413, f"The body is over {MAX_BODY_BYTES} bytes.")
+        return WebhookAnswer(error_response(413, f"The body is over {MAX_BODY_BYTES} bytes."))
     try:
         secret.verify(body=body, headers=_signature_headers(request), now=time.time())
     except SignatureError as error:
-        return error_response(401, str(error))
+        return WebhookAnswer(error_response(401, str(error)))
     if not _is_json(request.content_type):
-        return error_response(415, "The content type must be application/json.")
+        return WebhookAnswer(error_response(415, "The content type must be application/json."))
     try:
         incoming = parse_payload(body)
     except PayloadError as error:
-        return error_response(400, str(error), error.details)
+        return WebhookAnswer(error_response(400, str(error), error.details))
     try:
         result = ingest_message(incoming=incoming)
     except MessageConflict as error:
-        return error_response(409, str(error), {"message_id": incoming.message_id})
+        conflict = error_response(409, str(error), {"message_id": incoming.message_id})
+        return WebhookAnswer(conflict, message_id=incoming.message_id, outcome="conflict")
     except DatabaseError:
         logger.exception("webhook database error message_id=%s", incoming.message_id)
-        return error_response(
+        unavailable = error_response(
             503, "The database is unavailable; try again.", Retry_After=RETRY_AFTER_SECONDS
         )
-    response = JsonResponse(result.body, status=201 if result.created else 200)
-    response.message_id, response.session_id = incoming.message_id, result.session_id
-    response.outcome = result.outcome
-    return response
+        return WebhookAnswer(unavailable, message_id=incoming.message_id)
+    return WebhookAnswer(
+        JsonResponse(result.body, status=201 if result.created else 200),
+        message_id=incoming.message_id,
+        session_id=result.session_id,
+        outcome=result.outcome,
+    )
 
 
 def _is_json(content_type: str | None) -> bool:

@@ -263,7 +263,7 @@ def run_drain(*, args) -> dict:
     assigned = 0
     started = time.perf_counter()
     while assigned < args.drain_sessions and time.perf_counter() - started < args.drain_time_limit:
-        if policy.assign_one_waiting() is None:
+        if not policy.assign_oldest_waiting().assigned:
             break
         assigned += 1
     elapsed = time.perf_counter() - started

@@ -104,14 +104,14 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
     _database.setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
-    # Statements run through a server-binding cursor (assignment.statements: the webhook's
-    # and the assignment policy's) are prepared on their second run, so PostgreSQL parses
-    # and plans them once per connection.
-    # Django's own cursors bind on the client and are never prepared. Off for a pooler that
-    # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
-    _database["OPTIONS"].setdefault(
-        "prepare_threshold", 1 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
-    )
+    # Server-side binding (a public Django 5.1+ option) lets psycopg prepare each statement
+    # on its first run (``prepare_threshold``), so PostgreSQL parses and plans the webhook's
+    # and the policy's statements once per connection, and parameters travel as they are
+    # instead of quoted into the text. Off for a pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21).
+    _prepared = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+    _database["OPTIONS"].setdefault("server_side_binding", _prepared)
+    _database["OPTIONS"].setdefault("prepare_threshold", 1 if _prepared else None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,7 +6,9 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
+from assignment import decisions
 from assignment.models import ChatSession
+from assignment.policy import Decision
 from staff import services as staff_services
 from staff.models import Staff, WorkingTime
 
@@ -42,3 +44,14 @@ class ChatSessionFactory(factory.django.DjangoModelFactory):
     customer_name = factory.Sequence(lambda n: f"Customer {n}")
     created_at = factory.LazyFunction(timezone.now)
     last_message_at = factory.LazyAttribute(lambda session: session.created_at)
+
+
+def session_with_decision(**fields) -> tuple[ChatSession, Decision]:
+    """A new session (``ChatSessionFactory(**fields)``) and the policy's decision about it."""
+    with decisions.collect() as made:
+        session = ChatSessionFactory(**fields)
+    return session, made.for_session(session.pk)
+
+
+def decision_for_new_session(**fields) -> Decision:
+    return session_with_decision(**fields)[1]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assignment import reports
+from assignment.reports import common
+from assignment.reports.fairness import FairnessPeriod, FairnessRow
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Segment:
 
 @dataclass(frozen=True)
 class ChartRow:
-    row: reports.FairnessRow
+    row: FairnessRow
     segments: list[Segment]
     others: list[tuple[str, int]]  # (label, count) of events that are not assignments
     rate_width: float | None  # percent; None without on-duty hours
@@ -33,7 +34,7 @@ class ChartRow:
 
 @dataclass(frozen=True)
 class Chart:
-    period: reports.FairnessPeriod
+    period: FairnessPeriod
     rows: list[ChartRow]
     kinds: list[tuple[str, str]]  # (kind, label) in the legend
     team_rate_left: float | None  # where the team's rate sits on the rate bars, in percent
@@ -43,11 +44,11 @@ class Chart:
         return f"left: {self.team_rate_left or 0:.3f}%"
 
 
-def fairness_charts(periods: list[reports.FairnessPeriod]) -> list[Chart]:
+def fairness_charts(periods: list[FairnessPeriod]) -> list[Chart]:
     return [_chart(period) for period in periods]
 
 
-def _chart(period: reports.FairnessPeriod) -> Chart:
+def _chart(period: FairnessPeriod) -> Chart:
     most = max((row.assigned for row in period.rows), default=0) or 1
     fastest = max((row.per_hour or 0 for row in period.rows), default=0)
     team_rate = period.team_rate
@@ -57,12 +58,12 @@ def _chart(period: reports.FairnessPeriod) -> Chart:
         ChartRow(
             row=row,
             segments=[
-                Segment(kind, reports.kind_label(kind), count, count / most * 100)
+                Segment(kind, common.kind_label(kind), count, count / most * 100)
                 for kind, count in row.by_kind.items()
                 if count
             ],
             others=[
-                (reports.kind_label(kind), count)
+                (common.kind_label(kind), count)
                 for kind, count in sorted(row.other_events.items())
             ],
             rate_width=None if row.per_hour is None else row.per_hour / scale * 100,
@@ -72,6 +73,6 @@ def _chart(period: reports.FairnessPeriod) -> Chart:
     return Chart(
         period=period,
         rows=rows,
-        kinds=[(kind, reports.kind_label(kind)) for kind in reports.ASSIGNMENT_KINDS],
+        kinds=[(kind, common.kind_label(kind)) for kind in common.ASSIGNMENT_KINDS],
         team_rate_left=None if team_rate is None else team_rate / scale * 100,
     )

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
-from assignment import reports
+from assignment.reports import common
 from staff import coverage
 
 
@@ -24,7 +24,7 @@ class WeekForm(forms.Form):
         if not text:
             return None
         try:
-            return reports.parse_week_of(text)
+            return common.parse_week_of(text)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 
@@ -64,7 +64,7 @@ class MomentForm(forms.Form):
         if wall is None:
             self.add_error("at", f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM).")
             return cleaned
-        if not reports.FIRST_DAY <= wall.date() <= reports.LAST_DAY:
+        if not common.FIRST_DAY <= wall.date() <= common.LAST_DAY:
             self.add_error("at", f"{text!r} is outside the calendar this report can show.")
             return cleaned
         wall = wall.replace(fold=cleaned.get("fold") or 0)

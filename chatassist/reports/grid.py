@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from assignment import reports
+from assignment.reports import coverage as weekly
 from staff import coverage, schedule
 from staff.models import Staff
 
@@ -99,7 +99,7 @@ class WeekGrid:
     single_hours: float
 
 
-def week_grid(report: reports.CoverageReport, *, now: datetime) -> WeekGrid:
+def week_grid(report: weekly.CoverageReport, *, now: datetime) -> WeekGrid:
     colors: dict[int, int] = {}
     for member in report.staff:
         if member.working_time_id is not None:
@@ -126,7 +126,7 @@ def week_grid(report: reports.CoverageReport, *, now: datetime) -> WeekGrid:
 def _grid_day(
     day: coverage.DayCoverage,
     *,
-    report: reports.CoverageReport,
+    report: weekly.CoverageReport,
     lanes: list[Lane],
     now: datetime,
     staff: dict[int, Staff],
@@ -134,7 +134,7 @@ def _grid_day(
     store_day, zone = day.day, report.zone
 
     def clock(instant: datetime) -> str:
-        return reports.local_clock(instant, day=store_day, zone=zone)
+        return weekly.local_clock(instant, day=store_day, zone=zone)
 
     stretches = [
         Bar(
@@ -144,7 +144,7 @@ def _grid_day(
         )
         for stretch in day.stretches
     ]
-    change = reports.day_change(store_day, zone)
+    change = weekly.day_change(store_day, zone)
     hour_lines = _hour_ticks(store_day, zone)
     return GridDay(
         coverage=day,
@@ -170,9 +170,9 @@ def _grid_day(
         lanes=[
             LaneDay(lane, _lane_bars(lane.staff, report=report, day=store_day)) for lane in lanes
         ],
-        gap_texts=[reports.stretch_text(gap, day=store_day, zone=zone) for gap in day.gaps],
+        gap_texts=[weekly.stretch_text(gap, day=store_day, zone=zone) for gap in day.gaps],
         single_texts=[
-            f"{reports.stretch_text(single, day=store_day, zone=zone)} {_who(single, staff)}"
+            f"{weekly.stretch_text(single, day=store_day, zone=zone)} {_who(single, staff)}"
             for single in day.single
         ],
     )
@@ -219,7 +219,7 @@ def _place(start: datetime, end: datetime, day: coverage.StoreDay) -> tuple[floa
 
 
 def _lane_bars(
-    member: Staff, *, report: reports.CoverageReport, day: coverage.StoreDay
+    member: Staff, *, report: weekly.CoverageReport, day: coverage.StoreDay
 ) -> list[Bar]:
     """The staff member's on-duty time that day, with both zones in the tooltip."""
     intervals = report.week.shift_intervals.get(member.working_time_id, ())
@@ -241,8 +241,8 @@ def _bar_title(
     own_zone: ZoneInfo,
 ) -> str:
     """ "Mei Lin · 01:00–10:00 UTC · Taipei day: Mon 09:00–18:00 Asia/Taipei"."""
-    start = reports.local_clock(interval.start, day=day, zone=store_zone)
-    end = reports.local_clock(interval.end, day=day, zone=store_zone)
+    start = weekly.local_clock(interval.start, day=day, zone=store_zone)
+    end = weekly.local_clock(interval.end, day=day, zone=store_zone)
     own_start, own_end = interval.start.astimezone(own_zone), interval.end.astimezone(own_zone)
     away = " (away: not counted)" if not member.active else ""
     return (
@@ -251,7 +251,7 @@ def _bar_title(
     )
 
 
-def _legend(report: reports.CoverageReport, colors: dict[int, int]) -> list[Legend]:
+def _legend(report: weekly.CoverageReport, colors: dict[int, int]) -> list[Legend]:
     """The working times on the grid, in the order their colours were given."""
     seen: dict[int, Legend] = {}
     for member in report.staff:

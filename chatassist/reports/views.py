@@ -16,7 +16,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from assignment import policy, reports
+from assignment import policy
+from assignment.reports import common
+from assignment.reports import coverage as coverage_report
+from assignment.reports import fairness as fairness_report
+from assignment.reports import next_in_line as next_in_line_report
 from chatassist.pages.permissions import SettingsPermissions
 from chatassist.reports.charts import fairness_charts
 from chatassist.reports.forms import MomentForm, WeekForm
@@ -55,7 +59,7 @@ def _render(request, template: str, *, current: str, title: str, **context):
             **admin.site.each_context(request),
             "title": title,
             "report_tabs": tabs,
-            "store_zone": reports.store_zone(),
+            "store_zone": common.store_zone(),
             **context,
         },
     )
@@ -64,10 +68,10 @@ def _render(request, template: str, *, current: str, title: str, **context):
 @manager_view
 def coverage(request):
     now = timezone.now()
-    zone = reports.store_zone()
+    zone = common.store_zone()
     form = WeekForm(request.GET)
-    week_of = (form.is_valid() and form.cleaned_data["week"]) or reports.today_in(zone, now=now)
-    report = reports.coverage_report(week_of=week_of, zone=zone)
+    week_of = (form.is_valid() and form.cleaned_data["week"]) or common.today_in(zone, now=now)
+    report = coverage_report.coverage_report(week_of=week_of, zone=zone)
     first = report.week.days[0].day.date
     if form.is_valid() and not form.cleaned_data["week"]:
         form = WeekForm(initial={"week": first.isoformat()})  # the picker shows the week
@@ -87,7 +91,7 @@ def coverage(request):
 
 
 def _week_link(day) -> str | None:
-    if not reports.FIRST_DAY <= day <= reports.LAST_DAY:
+    if not common.FIRST_DAY <= day <= common.LAST_DAY:
         return None
     return "?" + urlencode({"week": day.isoformat()})
 
@@ -95,7 +99,7 @@ def _week_link(day) -> str | None:
 @manager_view
 def next_in_line(request):
     now = timezone.now()
-    zone = reports.store_zone()
+    zone = common.store_zone()
     form = MomentForm(request.GET, zone=zone)
     chosen = form.is_valid() and form.cleaned_data["instant"] is not None
     at = form.cleaned_data["instant"] if chosen else now
@@ -115,7 +119,7 @@ def next_in_line(request):
         current="next_in_line",
         title="Next in line",
         form=form,
-        line=reports.next_in_line(at=at, now=now),
+        line=next_in_line_report.next_in_line(at=at, now=now),
         chosen=chosen,
         # Formatted here: the template's "T" is blank for a time the clocks repeat.
         at_text=f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M %Z}",
@@ -127,7 +131,7 @@ def next_in_line(request):
 
 @manager_view
 def fairness(request):
-    periods = reports.fairness(now=timezone.now())
+    periods = fairness_report.fairness(now=timezone.now())
     return _render(
         request,
         "chatassist/reports/fairness.html",

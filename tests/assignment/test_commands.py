@@ -13,8 +13,13 @@ from django.core.management import CommandError, call_command
 
 from assignment import config, policy
 from assignment.models import AssignmentEvent, ChatSession
+from assignment.policy import Outcome
 from staff.models import Staff
-from tests.factories import ChatSessionFactory, StaffFactory, make_working_time
+from tests.factories import (
+    StaffFactory,
+    make_working_time,
+    session_with_decision,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -252,12 +257,12 @@ def waiting_created_while_off(count: int, *, start: datetime) -> list[ChatSessio
     They are created newest first, so id order is the reverse of created_at order: the
     queue must follow created_at.
     """
-    sessions = [
-        ChatSessionFactory(created_at=start + timedelta(minutes=minute))
+    created = [
+        session_with_decision(created_at=start + timedelta(minutes=minute))
         for minute in reversed(range(count))
     ]
-    assert all(session.assignment_outcome.status == "manual" for session in sessions)
-    return sorted(sessions, key=lambda session: session.created_at)
+    assert all(decision.outcome is Outcome.AUTO_ASSIGN_OFF for _, decision in created)
+    return sorted((session for session, _ in created), key=lambda session: session.created_at)
 
 
 def assignees(sessions: list[ChatSession]) -> list[str | None]:
@@ -339,8 +344,9 @@ def test_sessions_wait_while_nobody_is_on_duty(taipei_day):
     StaffFactory(name="Alice", email="alice@example.com", working_time=taipei_day)
     config.auto_assign_set(enabled=True)
     with time_machine.travel(TAIPEI_MONDAY_EVENING, tick=False):
-        sessions = [ChatSessionFactory(), ChatSessionFactory()]
-        assert [session.assignment_outcome.status for session in sessions] == ["queued"] * 2
+        created = [session_with_decision(), session_with_decision()]
+        assert [decision.outcome for _, decision in created] == [Outcome.QUEUED] * 2
+        sessions = [session for session, _ in created]
 
         output = run("assign_waiting")
 

@@ -28,10 +28,15 @@ from django.test import Client
 from assignment import config
 from assignment.ingestion import IngestResult, ingest_message, parse_payload
 from assignment.models import AssignmentEvent, ChatSession, Message
-from assignment.policy import assign_one_waiting
+from assignment.policy import Outcome, assign_oldest_waiting
 from staff.models import Staff
 from tests.conftest import WEBHOOK_URL, sign_headers
-from tests.factories import ChatSessionFactory, StaffFactory, make_working_time
+from tests.factories import (
+    ChatSessionFactory,
+    StaffFactory,
+    make_working_time,
+    session_with_decision,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -222,7 +227,7 @@ def test_simultaneous_first_messages_of_one_customer_open_one_session(cast, auto
 
 def drain_queue() -> int:
     assigned = 0
-    while assign_one_waiting():
+    while assign_oldest_waiting().assigned:
         assigned += 1
     return assigned
 
@@ -235,9 +240,9 @@ def test_session_created_outside_a_transaction_is_decided_in_one(cast):
     """
     config.auto_assign_set(enabled=True)
 
-    session = ChatSessionFactory()
+    session, decision = session_with_decision()
 
-    assert session.assignment_outcome.status == "assigned"
+    assert decision.outcome is Outcome.ASSIGNED
     session.refresh_from_db()
     assert session.assigned_staff_id == cast["alice"].pk
     assert AssignmentEvent.objects.get().session_id == session.pk
@@ -246,8 +251,9 @@ def test_session_created_outside_a_transaction_is_decided_in_one(cast):
 def test_concurrent_queue_workers_assign_each_waiting_session_once(cast):
     # Created in one transaction: see the test above for a bare create() in autocommit.
     with transaction.atomic():
-        waiting = [ChatSessionFactory() for _ in range(30)]  # auto-assignment off: "manual"
-    assert {session.assignment_outcome.status for session in waiting} == {"manual"}
+        created = [session_with_decision() for _ in range(30)]
+    assert {decision.outcome for _, decision in created} == {Outcome.AUTO_ASSIGN_OFF}
+    waiting = [session for session, _ in created]
     assert not AssignmentEvent.objects.exists()
     config.auto_assign_set(enabled=True)
 

@@ -83,7 +83,9 @@ def test_the_settings_row_is_created_when_a_flush_removed_it(taipei_staff):
 def test_the_queue_call_reports_an_empty_queue_without_writing(taipei_staff):
     events = AssignmentEvent.objects.count()
 
-    assert policy.assign_one_waiting(now=MONDAY_0900_UTC) is None
+    assert (
+        policy.assign_oldest_waiting(now=MONDAY_0900_UTC).outcome is policy.Outcome.NOTHING_WAITING
+    )
     assert AssignmentEvent.objects.count() == events
 
 

@@ -11,14 +11,14 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
-from django.db.models.signals import post_save
 
-from assignment import config, demo, maintenance, policy
+from assignment import config, demo, durations, idle_sessions, policy, queue_worker
 from assignment.ingestion import IncomingMessage, ingest_message
 from assignment.models import AssignmentEvent, ChatSession
 from staff.models import Staff
@@ -89,7 +89,7 @@ def signal_safety_net():
 @pytest.fixture
 def watchdog(monkeypatch):
     """Stops any worker still running after 10 s, so a broken stop fails instead of hanging."""
-    real_run = maintenance.QueueWorker.run
+    real_run = queue_worker.QueueWorker.run
 
     def run_with_watchdog(worker):
         timer = threading.Timer(10, worker.stop)
@@ -99,7 +99,7 @@ def watchdog(monkeypatch):
         finally:
             timer.cancel()
 
-    monkeypatch.setattr(maintenance.QueueWorker, "run", run_with_watchdog)
+    monkeypatch.setattr(queue_worker.QueueWorker, "run", run_with_watchdog)
 
 
 # --- Durations ---------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def watchdog(monkeypatch):
     ],
 )
 def test_durations_take_a_number_and_a_unit(text, expected):
-    assert maintenance.parse_duration(text) == expected
+    assert durations.parse_duration(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_durations_take_a_number_and_a_unit(text, expected):
 )
 def test_anything_else_is_not_a_duration(text):
     with pytest.raises(ValueError):
-        maintenance.parse_duration(text)
+        durations.parse_duration(text)
 
 
 # --- assign_waiting: the one-shot form ---------------------------------------------------------
@@ -188,7 +188,7 @@ def test_assign_waiting_turns_a_database_outage_into_a_clear_error(cast, monkeyp
     def refuse(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(policy, "assign_one_waiting", refuse)
+    monkeypatch.setattr(policy, "assign_oldest_waiting", refuse)
     with pytest.raises(CommandError, match="^The database is unavailable: connection refused$"):
         run("assign_waiting")
 
@@ -230,21 +230,20 @@ def test_a_signal_stops_the_one_shot_drain_between_sessions(cast, signal_safety_
 
 @contextmanager
 def sigterm_while_recording_assignment(number: int):
-    """SIGTERM to this process as the ``number``-th assignment event is announced
-    (``post_save``): on SQLite inside its transaction, on PostgreSQL as the one call that
-    decided and recorded it returns. The worker must finish that session, then stop."""
-    events = []
+    """SIGTERM to this process as the ``number``-th queue decision is returned (committed).
+    The worker must finish that session, then stop."""
+    decided = []
+    real_assign = policy.assign_oldest_waiting
 
-    def on_event(sender, instance, created, **kwargs):
-        events.append(instance.pk)
-        if len(events) == number:
+    def assign_then_signal(**kwargs):
+        decision = real_assign(**kwargs)
+        decided.append(decision)
+        if len(decided) == number:
             os.kill(os.getpid(), signal.SIGTERM)
+        return decision
 
-    post_save.connect(on_event, sender=AssignmentEvent, dispatch_uid="test-sigterm")
-    try:
+    with mock.patch.object(policy, "assign_oldest_waiting", assign_then_signal):
         yield
-    finally:
-        post_save.disconnect(sender=AssignmentEvent, dispatch_uid="test-sigterm")
 
 
 def assert_completely_assigned(sessions: list[ChatSession]) -> None:
@@ -289,7 +288,7 @@ def test_the_worker_assigns_what_arrives_while_it_runs(cast):
     config.auto_assign_set(enabled=False)
     ChatSessionFactory()
     config.auto_assign_set(enabled=True)
-    worker = maintenance.QueueWorker(idle_interval=0.01)
+    worker = queue_worker.QueueWorker(idle_interval=0.01)
     calls = []
 
     def handle_one() -> bool:
@@ -300,7 +299,7 @@ def test_the_worker_assigns_what_arrives_while_it_runs(cast):
             config.auto_assign_set(enabled=True)
         if len(calls) == 6:
             worker.stop()
-        return maintenance.assign_next_waiting()
+        return queue_worker.assign_one_waiting()
 
     worker.handle_one = handle_one
 
@@ -312,7 +311,7 @@ def test_the_worker_assigns_what_arrives_while_it_runs(cast):
 def test_the_worker_reconnects_after_the_database_went_away(cast, monkeypatch, caplog):
     sessions = waiting_sessions(3)
     failures = [OperationalError("server closed the connection unexpectedly")] * 2
-    real_assign = policy.assign_one_waiting
+    real_assign = policy.assign_oldest_waiting
     closed = []
     real_close = connection.close
 
@@ -325,10 +324,10 @@ def test_the_worker_reconnects_after_the_database_went_away(cast, monkeypatch, c
         closed.append(1)
         real_close()
 
-    monkeypatch.setattr(policy, "assign_one_waiting", flaky_assign)
+    monkeypatch.setattr(policy, "assign_oldest_waiting", flaky_assign)
     monkeypatch.setattr(connection, "close", spy_close)
-    worker = maintenance.QueueWorker(idle_interval=0.01, first_backoff=0.01, max_backoff=0.02)
-    real_handle = maintenance.assign_next_waiting
+    worker = queue_worker.QueueWorker(idle_interval=0.01, first_backoff=0.01, max_backoff=0.02)
+    real_handle = queue_worker.assign_one_waiting
 
     def handle_one() -> bool:
         worked = real_handle()
@@ -365,7 +364,7 @@ def test_the_worker_survives_its_postgres_connection_being_killed(cast):
         dbname=settings["NAME"],
         autocommit=True,
     )
-    worker = maintenance.QueueWorker(idle_interval=0.01, first_backoff=0.05, max_backoff=0.1)
+    worker = queue_worker.QueueWorker(idle_interval=0.01, first_backoff=0.05, max_backoff=0.1)
     killed = []
 
     def handle_one() -> bool:
@@ -374,7 +373,7 @@ def test_the_worker_survives_its_postgres_connection_being_killed(cast):
                 cursor.execute("SELECT pg_backend_pid()")
                 killed.append(cursor.fetchone()[0])
             admin.execute("SELECT pg_terminate_backend(%s)", [killed[0]])
-        worked = maintenance.assign_next_waiting()
+        worked = queue_worker.assign_one_waiting()
         if not worked:
             worker.stop()
         return worked
@@ -398,10 +397,10 @@ def test_other_database_errors_stop_the_worker(cast, monkeypatch):
     def broken(**kwargs):
         raise IntegrityError("a bug, not an outage")
 
-    monkeypatch.setattr(policy, "assign_one_waiting", broken)
+    monkeypatch.setattr(policy, "assign_oldest_waiting", broken)
 
     with pytest.raises(IntegrityError):
-        maintenance.QueueWorker(idle_interval=0.01).run()
+        queue_worker.QueueWorker(idle_interval=0.01).run()
 
 
 # --- close_idle_sessions -----------------------------------------------------------------------
@@ -482,14 +481,14 @@ def test_close_idle_sessions_dry_run_changes_nothing(idle_store):
 def test_a_message_that_arrives_meanwhile_keeps_its_session_open(idle_store):
     from django.utils import timezone
 
-    idle = maintenance.idle_sessions(idle_for=timedelta(hours=24))
+    idle = idle_sessions.idle_sessions(idle_for=timedelta(hours=24))
     session = idle_store["three-days"]
     ingest_message(
         incoming=IncomingMessage(message_id="late", customer_id="three-days", channel="web"),
         now=timezone.now(),
     )
 
-    closed = maintenance.close_idle_sessions(idle=idle)
+    closed = idle_sessions.close_idle_sessions(idle=idle)
 
     assert session.pk not in closed
     session.refresh_from_db()
@@ -653,6 +652,7 @@ def test_return_to_queue_without_staff_is_a_usage_error(cast):
 
 def test_return_to_queue_force_takes_them_from_an_active_staff_member(cast, auto_assign_on):
     session = ChatSessionFactory()
+    session.refresh_from_db()
     assert session.assigned_staff.email == "alice@example.com"
 
     run("return_to_queue", "--staff", "alice@example.com", "--force")

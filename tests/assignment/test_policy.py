@@ -10,8 +10,14 @@ from django.contrib.auth import get_user_model
 
 from assignment import config, policy
 from assignment.models import AssignmentEvent, ChatSession
+from assignment.policy import Outcome
 from staff.models import Staff
-from tests.factories import ChatSessionFactory, StaffFactory, make_working_time
+from tests.factories import (
+    ChatSessionFactory,
+    StaffFactory,
+    make_working_time,
+    session_with_decision,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +88,8 @@ def test_full_staff_are_skipped_until_a_session_closes(cast, auto_assign_on):
     Staff.objects.update(max_open_sessions=1)
     first = [new_session_at(MONDAY_0900_UTC + timedelta(minutes=i)) for i in range(3)]
 
-    fourth = new_session_at(MONDAY_0900_UTC + timedelta(minutes=5))
-    assert fourth.assignment_outcome.status == "queued"
+    fourth, decision = session_with_decision(created_at=MONDAY_0900_UTC + timedelta(minutes=5))
+    assert decision.outcome is Outcome.QUEUED
     assert assignee(fourth) is None
 
     policy.session_close(session=first[1], now=MONDAY_0900_UTC + timedelta(minutes=6))
@@ -155,9 +161,9 @@ def test_assignment_stamps_last_assigned_and_counts_the_open_session(cast, auto_
 
 
 def test_toggle_off_assigns_nobody(cast):
-    session = new_session_at(MONDAY_0900_UTC)
+    session, decision = session_with_decision(created_at=MONDAY_0900_UTC)
 
-    assert session.assignment_outcome.status == "manual"
+    assert decision.outcome is Outcome.AUTO_ASSIGN_OFF
     assert assignee(session) is None
     assert not AssignmentEvent.objects.exists()
 

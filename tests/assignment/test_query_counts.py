@@ -75,7 +75,7 @@ def store(request) -> int:
     config.auto_assign_set(enabled=True)
     # What an idle queue worker does: changes nothing, and leaves this process's copy of the
     # working hours current (PostgreSQL), as any earlier decision would.
-    assert policy.assign_one_waiting() is None
+    assert policy.assign_oldest_waiting().outcome is policy.Outcome.NOTHING_WAITING
     return size
 
 

@@ -1,4 +1,4 @@
-"""The WSGI application: the webhook's shorter middleware stack, everything else as usual.
+"""The WSGI application: Django's own, with the settings' middleware for every URL.
 
 Called as gunicorn calls it (``chatassist.wsgi.application`` with a WSGI environ), not
 through the test client, which has its own handler.
@@ -11,10 +11,11 @@ import json
 from unittest import mock
 
 import pytest
+from django.core.wsgi import get_wsgi_application
 from django.test import override_settings
 
 from assignment.models import ChatSession
-from chatassist.wsgi import Application, application
+from chatassist.wsgi import application
 from tests.conftest import WEBHOOK_URL, sign_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the handler opens and closes connections
@@ -48,17 +49,15 @@ def signed_delivery(payload: dict) -> tuple[bytes, dict]:
     return body, sign_headers(body)
 
 
-def test_the_webhook_is_answered_by_the_short_stack(auto_assign_on):
+def test_the_webhook_is_answered_through_the_wsgi_application(auto_assign_on):
     body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
 
-    with mock.patch("django.contrib.sessions.middleware.SessionMiddleware.__call__") as session:
-        status, response_headers, content = call(WEBHOOK_URL, method="POST", body=body, **headers)
+    status, response_headers, content = call(WEBHOOK_URL, method="POST", body=body, **headers)
 
     assert status == 201
     assert json.loads(content)["session"]["assigned_to"]["name"] == "Alice"
     assert ChatSession.objects.get().assigned_staff.name == "Alice"
-    session.assert_not_called()
-    # SecurityMiddleware still answers for it.
+    # SecurityMiddleware answers for it.
     assert response_headers["X-Content-Type-Options"] == "nosniff"
     assert response_headers["Referrer-Policy"] == "same-origin"
     assert "Set-Cookie" not in response_headers
@@ -72,7 +71,7 @@ def test_the_webhook_still_redirects_plain_http_when_https_is_required(auto_assi
 
     # Middleware read their settings when the application is built, as gunicorn builds it.
     status, response_headers, _ = call(
-        WEBHOOK_URL, method="POST", body=body, app=Application(), **headers
+        WEBHOOK_URL, method="POST", body=body, app=get_wsgi_application(), **headers
     )
 
     assert status == 301
@@ -89,7 +88,7 @@ def test_an_unexpected_error_in_the_webhook_is_a_plain_500_not_a_crash(auto_assi
     assert status == 500
 
 
-def test_every_other_url_goes_through_the_full_stack():
+def test_other_urls_go_through_the_same_stack():
     status, response_headers, _ = call("/admin/")
 
     assert status == 302  # AuthenticationMiddleware and the admin: to the login page
@@ -97,8 +96,8 @@ def test_every_other_url_goes_through_the_full_stack():
     assert response_headers["X-Frame-Options"] == "DENY"  # clickjacking middleware
 
 
-def test_the_path_without_its_slash_is_not_the_short_stack():
+def test_the_path_without_its_slash_is_redirected():
     status, response_headers, _ = call(WEBHOOK_URL.rstrip("/"), method="GET")
 
-    assert status == 301  # CommonMiddleware's APPEND_SLASH, full stack
+    assert status == 301  # CommonMiddleware's APPEND_SLASH
     assert response_headers["Location"] == WEBHOOK_URL

@@ -4,7 +4,8 @@ import threading
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from assignment import maintenance, policy
+from assignment import policy, queue_worker
+from assignment.progress import TerminalProgress
 
 
 class Command(BaseCommand):
@@ -67,17 +68,17 @@ class Command(BaseCommand):
         if not policy.auto_assign_enabled():
             return {"auto_assign": False, "assigned": 0, "waiting": _waiting_count()}
         stopping = threading.Event()
-        progress = maintenance.TerminalProgress(
+        progress = TerminalProgress(
             self.stderr, label="Assigning waiting sessions", total=_waiting_count()
         )
-        with maintenance.stop_on_signals(stopping):
-            assigned = maintenance.drain_waiting(should_stop=stopping.is_set, on_progress=progress)
+        with queue_worker.stop_on_signals(stopping):
+            assigned = queue_worker.drain_queue(should_stop=stopping.is_set, on_progress=progress)
         progress.finish(assigned)
         return {"auto_assign": True, "assigned": assigned, "waiting": _waiting_count()}
 
     def _run_worker(self, *, interval: float, max_backoff: float) -> int:
-        worker = maintenance.QueueWorker(idle_interval=interval, max_backoff=max_backoff)
-        with maintenance.stop_on_signals(worker.stopping):
+        worker = queue_worker.QueueWorker(idle_interval=interval, max_backoff=max_backoff)
+        with queue_worker.stop_on_signals(worker.stopping):
             return worker.run()
 
 

@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from assignment import maintenance, policy
+from assignment import idle_sessions, policy
+from assignment.durations import parse_duration
+from assignment.progress import TerminalProgress
 
 
 class Command(BaseCommand):
@@ -35,11 +37,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, idle_for: str, dry_run: bool, json: bool, **options):
         try:
-            duration = maintenance.parse_duration(idle_for)
+            duration = parse_duration(idle_for)
         except ValueError as error:
             raise CommandError(f"--idle-for: {error}") from None
         try:
-            idle = maintenance.idle_sessions(idle_for=duration)
+            idle = idle_sessions.idle_sessions(idle_for=duration)
             closed = idle.session_ids if dry_run else self._close(idle)
         except DatabaseError as error:
             raise CommandError(f"The database is unavailable: {error}".strip()) from None
@@ -48,12 +50,10 @@ class Command(BaseCommand):
         elif options["verbosity"] >= 1:
             self.stdout.write(_describe(duration, idle.cutoff, dry_run, len(closed)))
 
-    def _close(self, idle: maintenance.IdleSessions) -> list[int]:
+    def _close(self, idle: idle_sessions.IdleSessions) -> list[int]:
         total = len(idle.session_ids)
-        progress = maintenance.TerminalProgress(
-            self.stderr, label="Closing idle sessions", total=total
-        )
-        closed = maintenance.close_idle_sessions(idle=idle, on_progress=progress)
+        progress = TerminalProgress(self.stderr, label="Closing idle sessions", total=total)
+        closed = idle_sessions.close_idle_sessions(idle=idle, on_progress=progress)
         progress.finish(total)
         return closed
 

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from assignment import reports
+from assignment.reports import common, coverage
 
 
 class Command(BaseCommand):
@@ -39,19 +39,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, week_of: str | None, json: bool, **options):
-        zone = reports.store_zone()
+        zone = common.store_zone()
         if week_of is None:
-            day = reports.today_in(zone, now=timezone.now())
+            day = common.today_in(zone, now=timezone.now())
         else:
             try:
-                day = reports.parse_week_of(week_of)
+                day = common.parse_week_of(week_of)
             except ValueError as error:
                 raise CommandError(f"--week-of: {error}") from None
-        report = reports.coverage_report(week_of=day, zone=zone)
+        report = coverage.coverage_report(week_of=day, zone=zone)
         if json:
-            self.stdout.write(_dumps(reports.coverage_as_json(report)))
+            self.stdout.write(_dumps(coverage.coverage_as_json(report)))
         else:
-            self.stdout.write("\n".join(reports.coverage_as_lines(report)))
+            self.stdout.write("\n".join(coverage.coverage_as_lines(report)))
 
 
 def _dumps(value) -> str:

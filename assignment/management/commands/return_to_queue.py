@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from assignment import maintenance, policy
+from assignment import policy, returns
 from staff.models import Staff
 
 
@@ -34,9 +34,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, staff: str, force: bool, json: bool, **options):
         try:
-            member = maintenance.staff_by_email(staff)
-            session_ids = maintenance.return_to_queue(staff=member, force=force)
-        except maintenance.MaintenanceError as error:
+            member = returns.staff_by_email(staff)
+            session_ids = returns.return_to_queue(staff=member, force=force)
+        except returns.ReturnRefused as error:
             raise CommandError(f"Nothing returned. {error}") from None
         except DatabaseError as error:
             raise CommandError(f"The database is unavailable: {error}".strip()) from None

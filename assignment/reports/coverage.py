@@ -1,0 +1,149 @@
+"""Coverage: who covers the store in a week, with the gaps and the single-cover stretches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from assignment import policy
+from assignment.reports.common import roster
+from staff import coverage, schedule
+from staff.models import Staff
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    zone: ZoneInfo
+    week: coverage.WeekCoverage
+    staff: list[Staff]
+    shifts: dict[int, coverage.Shift]
+
+    def staff_by_id(self) -> dict[int, Staff]:
+        return {member.pk: member for member in self.staff}
+
+
+def coverage_report(*, week_of: date, zone: ZoneInfo) -> CoverageReport:
+    """Who covers the store in the week (Monday to Sunday, in ``zone``) containing
+    ``week_of`` (between FIRST_DAY and LAST_DAY). Two queries."""
+    shifts = {
+        hours.id: coverage.Shift(schedule.zone_for(hours.zone_name), hours.ranges)
+        for hours in policy.working_time_hours()
+    }
+    members = roster()
+    week = coverage.week_coverage(
+        week_start=coverage.week_start(week_of),
+        store_zone=zone,
+        shifts=shifts,
+        roster=[
+            coverage.RosterEntry(member.pk, member.working_time_id, member.active)
+            for member in members
+        ],
+    )
+    return CoverageReport(zone=zone, week=week, staff=members, shifts=shifts)
+
+
+def day_change(day: coverage.StoreDay, zone: ZoneInfo) -> str | None:
+    """ "clocks go forward 1 h at 01:00" when the store's clocks change that day, else None."""
+    changes = coverage.offset_changes(zone, day.start, day.end)
+    if not changes:
+        return None
+    parts = []
+    for instant, before, after in changes:
+        direction = "forward" if after > before else "back"
+        wall = (instant + before).replace(tzinfo=None)
+        parts.append(f"clocks go {direction} {_duration_text(abs(after - before))} at {wall:%H:%M}")
+    return "; ".join(parts)
+
+
+def local_clock(instant: datetime, *, day: coverage.StoreDay, zone: ZoneInfo) -> str:
+    """ "09:30" in ``zone``; "24:00" for the end of ``day``. On a day the clocks change, the
+    zone's abbreviation is added ("01:30 BST"), since a time may then occur twice."""
+    if instant == day.end:
+        return "24:00"
+    local = instant.astimezone(zone)
+    text = f"{local:%H:%M}"
+    if day.start.astimezone(zone).utcoffset() != day.end.astimezone(zone).utcoffset():
+        text += f" {local:%Z}"
+    return text
+
+
+def stretch_text(stretch: coverage.Stretch, *, day: coverage.StoreDay, zone: ZoneInfo) -> str:
+    """ "09:00–12:30 (3 h 30 min)" in the store's zone."""
+    start = local_clock(stretch.start, day=day, zone=zone)
+    end = local_clock(stretch.end, day=day, zone=zone)
+    return f"{start}–{end} ({_duration_text(stretch.duration)})"
+
+
+def _duration_text(duration: timedelta) -> str:
+    minutes = round(duration.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+def coverage_as_json(report: CoverageReport) -> dict:
+    """The report for scripts: instants in ISO 8601 with the store's offset."""
+    staff = report.staff_by_id()
+
+    def when(instant: datetime) -> str:
+        return instant.astimezone(report.zone).isoformat()
+
+    def stretch(item: coverage.Stretch, *, with_staff: bool = False) -> dict:
+        entry = {
+            "start": when(item.start),
+            "end": when(item.end),
+            "minutes": round(item.duration.total_seconds() / 60),
+        }
+        if with_staff:
+            (person,) = item.people
+            member = staff[person]
+            entry["staff"] = {"id": member.pk, "name": member.name, "email": member.email}
+        return entry
+
+    return {
+        "store_time_zone": report.zone.key,
+        "week_start": report.week.days[0].day.date.isoformat(),
+        "week_end": report.week.days[-1].day.date.isoformat(),
+        "days": [
+            {
+                "date": day.day.date.isoformat(),
+                "start": when(day.day.start),
+                "end": when(day.day.end),
+                "hours": day.day.hours,
+                "clock_change": day_change(day.day, report.zone),
+                "gaps": [stretch(gap) for gap in day.gaps],
+                "single": [stretch(single, with_staff=True) for single in day.single],
+            }
+            for day in report.week.days
+        ],
+    }
+
+
+def coverage_as_lines(report: CoverageReport) -> list[str]:
+    """The report for people: one block per day, times in the store's zone."""
+    staff = report.staff_by_id()
+    days = report.week.days
+    lines = [
+        f"Coverage {days[0].day.date:%a %Y-%m-%d} to {days[-1].day.date:%a %Y-%m-%d}, "
+        f"times in {report.zone.key}:"
+    ]
+    for day in days:
+        heading = f"{day.day.date:%a %Y-%m-%d}"
+        if change := day_change(day.day, report.zone):
+            heading += f" ({_duration_text(day.day.length)} day: {change})"
+        lines.append(heading)
+        if day.gaps:
+            gaps = ", ".join(stretch_text(gap, day=day.day, zone=report.zone) for gap in day.gaps)
+            lines.append(f"  nobody on duty:  {gaps}")
+        for single in day.single:
+            (person,) = single.people
+            member = staff[person]
+            lines.append(
+                f"  only one person: {stretch_text(single, day=day.day, zone=report.zone)} "
+                f"{member.name} <{member.email}>"
+            )
+        if not day.gaps and not day.single:
+            lines.append("  at least two people on duty all day")
+    return lines

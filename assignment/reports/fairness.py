@@ -1,0 +1,143 @@
+"""Fairness: sessions per staff member by kind, against their time on duty."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+
+from assignment import policy
+from assignment.models import AssignmentEvent
+from assignment.reports.common import ASSIGNMENT_KINDS, FAIRNESS_PERIODS, roster
+from staff import coverage, schedule
+from staff.models import Staff
+
+
+@dataclass
+class FairnessRow:
+    staff: Staff
+    by_kind: dict[str, int] = field(default_factory=dict)  # assignment kinds only
+    other_events: dict[str, int] = field(default_factory=dict)  # any other kind
+    on_duty: timedelta = timedelta()
+    team_rate: float | None = None
+
+    @property
+    def assigned(self) -> int:
+        return sum(self.by_kind.values())
+
+    @property
+    def on_duty_hours(self) -> float:
+        return self.on_duty / timedelta(hours=1)
+
+    @property
+    def per_hour(self) -> float | None:
+        """Sessions assigned per on-duty hour; None without on-duty hours."""
+        return self.assigned / self.on_duty_hours if self.on_duty else None
+
+    @property
+    def versus_team(self) -> float | None:
+        """``per_hour`` as a multiple of the team's rate (1.0 = exactly the team's)."""
+        if self.per_hour is None or not self.team_rate:
+            return None
+        return self.per_hour / self.team_rate
+
+
+@dataclass
+class FairnessPeriod:
+    days: int
+    start: datetime
+    end: datetime
+    rows: list[FairnessRow]
+
+    @property
+    def assigned(self) -> int:
+        return sum(row.assigned for row in self.rows)
+
+    @property
+    def on_duty_hours(self) -> float:
+        return sum(row.on_duty_hours for row in self.rows)
+
+    @property
+    def team_rate(self) -> float | None:
+        """Sessions per on-duty hour over the staff who had on-duty hours."""
+        hours = self.on_duty_hours
+        if not hours:
+            return None
+        return sum(row.assigned for row in self.rows if row.on_duty) / hours
+
+    @property
+    def other_kinds(self) -> list[str]:
+        return sorted({kind for row in self.rows for kind in row.other_events})
+
+
+def fairness(*, now: datetime, periods: tuple[int, ...] = FAIRNESS_PERIODS) -> list[FairnessPeriod]:
+    """Per staff member and period (the last N days up to ``now``): sessions assigned by
+    kind, other events, and time on duty by their current working time. Three queries.
+
+    On-duty time comes from each staff member's *current* working time over the whole
+    period (neither past working times nor past absences are recorded).
+    """
+    starts = {days: now - timedelta(days=days) for days in periods}
+    counts = _event_counts(starts=starts, now=now)
+    shifts = {hours.id: hours for hours in policy.working_time_hours()}
+    members = roster()
+    staffed = {member.working_time_id for member in members}
+    result = []
+    for days, start in starts.items():
+        on_duty = {
+            working_time_id: coverage.on_duty_time(
+                ranges=hours.ranges,
+                zone=schedule.zone_for(hours.zone_name),
+                start=start,
+                end=now,
+            )
+            for working_time_id, hours in shifts.items()
+            if working_time_id in staffed
+        }
+        rows = [
+            _fairness_row(member, counts.get(member.pk, {}), days, on_duty) for member in members
+        ]
+        period = FairnessPeriod(days=days, start=start, end=now, rows=rows)
+        for row in rows:
+            row.team_rate = period.team_rate
+        result.append(period)
+    return result
+
+
+def _event_counts(
+    *, starts: dict[int, datetime], now: datetime
+) -> dict[int, dict[str, dict[int, int]]]:
+    """staff id -> kind -> days -> number of events, counted in one query."""
+    earliest = min(starts.values())
+    rows = (
+        AssignmentEvent.objects.filter(created_at__gte=earliest, created_at__lte=now)
+        .order_by()
+        .values("staff_id", "kind")
+        .annotate(
+            **{
+                f"last_{days}": Count("id", filter=Q(created_at__gte=start))
+                for days, start in starts.items()
+            }
+        )
+    )
+    counts: dict[int, dict[str, dict[int, int]]] = defaultdict(dict)
+    for row in rows:
+        counts[row["staff_id"]][row["kind"]] = {days: row[f"last_{days}"] for days in starts}
+    return counts
+
+
+def _fairness_row(
+    member: Staff,
+    counts: dict[str, dict[int, int]],
+    days: int,
+    on_duty: dict[int, timedelta],
+) -> FairnessRow:
+    row = FairnessRow(staff=member, on_duty=on_duty.get(member.working_time_id, timedelta()))
+    for kind in ASSIGNMENT_KINDS:
+        row.by_kind[kind] = counts.get(kind, {}).get(days, 0)
+    for kind, by_days in counts.items():
+        if kind not in ASSIGNMENT_KINDS and by_days[days]:
+            row.other_events[kind] = by_days[days]
+    return row

@@ -1,0 +1,82 @@
+"""Next in line: who would get a session created at an instant, in order, and why not the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from assignment import policy
+from assignment.reports.common import roster
+from staff import schedule
+from staff.models import Staff
+
+
+@dataclass(frozen=True)
+class LineEntry:
+    staff: Staff
+    position: int | None  # 1 = next in line; None = not in line
+    reason: str  # why at this place: "never assigned", "last assigned 12 min ago"
+    not_in_line: tuple[str, ...] = ()  # why not in line: "away", "off duty", ...
+    local_time: datetime | None = None  # the instant asked about, in their working time's zone
+
+
+@dataclass(frozen=True)
+class NextInLine:
+    at: datetime
+    now: datetime
+    in_line: list[LineEntry]
+    not_in_line: list[LineEntry]
+
+
+def next_in_line(*, at: datetime, now: datetime) -> NextInLine:
+    """Who would get a session created at ``at``, in order, and everyone else with why not.
+
+    As ``on_duty --at``: working hours are judged at ``at``; order and capacity come from the
+    current data, and the reason ("last assigned N min ago") is as of ``now``. Three queries.
+    """
+    on_duty = set(policy.working_times_on_duty(policy.working_time_hours(), at))
+    candidates = list(
+        policy.staff_in_line(on_duty_working_time_ids=on_duty).select_related("working_time")
+    )
+    in_line = [
+        LineEntry(
+            staff=member,
+            position=position,
+            reason=policy.describe_reason(previous=member.last_assigned_at, now=now),
+            local_time=_local_time(member, at),
+        )
+        for position, member in enumerate(candidates, start=1)
+    ]
+    chosen = {member.pk for member in candidates}
+    not_in_line = [
+        LineEntry(
+            staff=member,
+            position=None,
+            reason=policy.describe_reason(previous=member.last_assigned_at, now=now),
+            not_in_line=_why_not_in_line(member, on_duty),
+            local_time=_local_time(member, at),
+        )
+        for member in roster()
+        if member.pk not in chosen
+    ]
+    return NextInLine(at=at, now=now, in_line=in_line, not_in_line=not_in_line)
+
+
+def _why_not_in_line(member: Staff, on_duty: set[int]) -> tuple[str, ...]:
+    reasons = []
+    if not member.active:
+        reasons.append("away")
+    if member.working_time_id is None:
+        reasons.append("no working time")
+    elif member.working_time_id not in on_duty:
+        reasons.append("off duty")
+    if not member.has_room:
+        reasons.append(f"at capacity ({member.open_sessions} of {member.max_open_sessions})")
+    # None applies only if the data changed between the two reads.
+    return tuple(reasons) or ("changed just now",)
+
+
+def _local_time(member: Staff, at: datetime) -> datetime | None:
+    if member.working_time is None:
+        return None
+    return at.astimezone(schedule.zone_for(member.working_time.timezone))

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS staff_next_in_line;
