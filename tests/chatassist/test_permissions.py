@@ -174,3 +174,46 @@ def test_with_view_permission_only_the_page_shows_but_offers_no_changes(store_ro
     assert 'disabled title="You may not change this setting"' in automatic
     assert client.post(reverse("chat_assistant:toggle"), {"enabled": "on"}).status_code == 403
     assert client.get(reverse("chat_assistant:working-time-create")).status_code == 403
+
+
+# --- One door: the admin's working time and toggle URLs keep the admin's permissions ----------
+
+WORKING_TIME_ADMIN = ["changelist", "add", "change"]
+
+
+def working_time_admin(name: str, working_time: WorkingTime) -> str:
+    args = [working_time.pk] if name == "change" else []
+    return reverse(f"admin:staff_workingtime_{name}", args=args)
+
+
+@pytest.mark.parametrize("name", WORKING_TIME_ADMIN)
+def test_a_chat_agent_may_not_take_the_admins_working_time_doors(agent_client, always_on, name):
+    response = agent_client.get(working_time_admin(name, always_on))
+
+    assert response.status_code == 403
+
+
+def test_a_chat_agent_is_not_told_whether_a_working_time_exists(agent_client):
+    url = reverse("admin:staff_workingtime_change", args=[999])
+
+    assert agent_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("name", "landing"),
+    [
+        ("changelist", reverse("chat_assistant:working-times")),
+        ("add", reverse("chat_assistant:working-time-create")),
+        ("change", "edit"),
+    ],
+)
+def test_a_store_manager_goes_from_the_admins_doors_to_the_settings_page(
+    manager_client, always_on, name, landing
+):
+    if landing == "edit":
+        landing = reverse("chat_assistant:working-time-edit", args=[always_on.pk])
+
+    response = manager_client.get(working_time_admin(name, always_on), follow=True)
+
+    assert response.redirect_chain == [(landing, 302)]
+    assert response.status_code == 200
