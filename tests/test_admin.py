@@ -34,7 +34,6 @@ def manager_client(client):
         "assignment_chatsession",
         "assignment_message",
         "assignment_assignmentevent",
-        "assignment_assignmentsettings",
     ],
 )
 def test_every_list_page_renders(manager_client, cast, auto_assign_on, name):
@@ -68,17 +67,6 @@ def test_removing_the_last_working_time_in_the_admin_is_refused_while_on(
     assert response.status_code == 200
     assert "working_time" in response.context["adminform"].form.errors
     assert Staff.objects.get(pk=cast["alice"].pk).working_time == always_on
-
-
-def test_toggle_cannot_be_switched_on_without_working_hours(manager_client):
-    AssignmentSettings.objects.get_or_create(pk=1)
-    url = reverse("admin:assignment_assignmentsettings_change", args=[1])
-
-    response = manager_client.post(url, {"auto_assign": "on"})
-
-    assert response.status_code == 200
-    assert "at least one staff member" in str(response.context["adminform"].form.errors)
-    assert AssignmentSettings.objects.get().auto_assign is False
 
 
 def test_close_action_frees_the_staff_members_place(manager_client, cast, auto_assign_on):
@@ -471,3 +459,37 @@ def test_the_staff_forms_plus_and_pencil_open_the_pop_up_as_djangos_popup(
     assert added["Location"] == CREATE + "?_popup=1&_to_field=id"
     edit = reverse("chat_assistant:working-time-edit", args=[always_on.pk])
     assert changed["Location"] == edit + "?_popup=1&_to_field=id"
+
+
+def test_the_toggles_admin_urls_lead_to_its_tab(manager_client):
+    AssignmentSettings.objects.get_or_create(pk=1)
+
+    listed = manager_client.get(reverse("admin:assignment_assignmentsettings_changelist"))
+    changed = manager_client.get(reverse("admin:assignment_assignmentsettings_change", args=[1]))
+    posted = manager_client.post(
+        reverse("admin:assignment_assignmentsettings_change", args=[1]), {"auto_assign": "on"}
+    )
+
+    assert listed["Location"] == AUTOMATIC
+    assert changed["Location"] == AUTOMATIC
+    assert posted["Location"] == AUTOMATIC
+    assert AssignmentSettings.objects.get().auto_assign is False  # no second switch
+
+
+def test_the_index_lists_the_toggle_once_on_the_chat_assistant_entry(manager_client):
+    links = index_links(manager_client)
+
+    assert "name:assignmentsettings" not in links
+    assert links["name:chat-assistant-automatic"] == AUTOMATIC
+    assert links["changelink:chat-assistant-automatic"] == AUTOMATIC
+    assert {key for key in links if key.startswith("name:")} == {
+        "name:chat-assistant-settings",
+        "name:chat-assistant-automatic",
+        "name:assignmentevent",
+        "name:chatsession",
+        "name:message",
+        "name:staff",
+        "name:workingtime",
+        "name:group",  # the superuser's
+        "name:user",
+    }

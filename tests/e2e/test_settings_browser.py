@@ -97,7 +97,9 @@ def test_manager_sets_up_automatic_assignment_and_a_new_session_is_assigned(
     screenshot("04-working-time-created")
 
     # The toggle is refused while nobody has working hours.
-    page.get_by_role("link", name="Automatically assigning sessions").click()
+    # The tab (the sidebar's Chat Assistant entry links the same page by the same name).
+    tabs = page.get_by_role("navigation", name="Settings sections")
+    tabs.get_by_role("link", name="Automatically assigning sessions").click()
     toggle = page.get_by_role("switch", name="Automatically assigning sessions")
     expect(toggle).to_have_attribute("aria-checked", "false")
     expect(toggle).to_have_attribute("aria-disabled", "true")
