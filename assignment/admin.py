@@ -1,6 +1,7 @@
-"""Admin lists for sessions, messages, assignment events and the toggle.
+"""Admin lists for sessions, messages and assignment events; the toggle's admin URLs lead to
+its tab on the Chat Assistant settings page.
 
-Every change goes through the services (``assignment.policy``, ``assignment.config``);
+Every change goes through the services (``assignment.policy``);
 fields those services own are read-only here.
 
 Who sees what: a store manager (anyone who may change the assignment settings, as the
@@ -14,11 +15,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from assignment import config, policy
+from assignment import policy
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession, Message
 from staff.models import Staff
 
@@ -276,22 +279,16 @@ class AssignmentEventAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
         return False
 
 
-class AssignmentSettingsForm(forms.ModelForm):
-    class Meta:
-        model = AssignmentSettings
-        fields = ["auto_assign"]
-
-    def clean_auto_assign(self):
-        enabled = self.cleaned_data["auto_assign"]
-        if enabled and not config.any_staff_has_working_time():
-            raise ValidationError(config.TOGGLE_RULE_MESSAGE)
-        return enabled
-
-
 @admin.register(AssignmentSettings)
 class AssignmentSettingsAdmin(admin.ModelAdmin):
-    form = AssignmentSettingsForm
-    list_display = ["__str__", "updated_at"]
+    """The toggle has one home: its switch on the settings page's "Automatically assigning
+    sessions" tab, which explains the rule and links the fix. The model stays registered so
+    that its admin URLs (bookmarks, old links) lead to that tab, after the permission check
+    Django's own view would make; it is left out of the index and sidebar, where the Chat
+    Assistant entry links the tab already."""
+
+    def has_module_permission(self, request):
+        return False  # not listed on the index or the sidebar; its URLs still answer
 
     def has_add_permission(self, request):
         return False
@@ -299,5 +296,13 @@ class AssignmentSettingsAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        form.instance = config.auto_assign_set(enabled=obj.auto_assign)
+    def changelist_view(self, request, extra_context=None):
+        return self._to_the_tab(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._to_the_tab(request)
+
+    def _to_the_tab(self, request) -> HttpResponseRedirect:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return redirect("chat_assistant:automatic-assignment")

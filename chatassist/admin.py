@@ -1,90 +1,65 @@
 """Admin for working times and staff: configuration over the services in ``assignment.config``
-(which hold the toggle rule) and ``staff.services`` (which hold every field rule)."""
+(which hold the toggle rule) and ``staff.services`` (which hold every field rule).
+
+Working times are created and edited on the Chat Assistant settings page only; their admin
+pages lead there (``WorkingTimeAdmin``)."""
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from assignment import config
+from chatassist.pages.popup import popup_query
 from staff import services as staff_services
 from staff.models import Staff, WorkingTime
 
 
-class WorkingTimeForm(forms.ModelForm):
-    hours = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6, "cols": 60}),
-        help_text='Weekly hours as JSON, e.g. {"mon": [["09:00", "18:00"]], '
-        '"sun": [["22:00", "02:00"]]}. An end before the start runs past midnight.',
-    )
-
-    class Meta:
-        model = WorkingTime
-        fields = ["name", "timezone"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["hours"].initial = json.dumps(self.instance.hours_config())
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            hours = json.loads(cleaned.get("hours") or "")
-        except ValueError:
-            self.add_error("hours", "Enter the hours as JSON.")
-            return cleaned
-        try:
-            staff_services.working_time_validate(
-                name=cleaned.get("name"), timezone=cleaned.get("timezone"), hours=hours
-            )
-        except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, problems)
-        cleaned["hours_value"] = hours
-        return cleaned
-
-
 @admin.register(WorkingTime)
 class WorkingTimeAdmin(admin.ModelAdmin):
-    form = WorkingTimeForm
-    list_display = ["name", "timezone", "summary", "staff_count"]
-    search_fields = ["name", "timezone"]
+    """Working times have one door: the settings page's pop-up, with its time zone picker
+    and hours editor. The admin's URLs for them stay, because the index, the sidebar and the
+    staff form's "+" and pencil link them, and each leads there after the permission check
+    Django's own view would make. The list is the settings page's Working time tab, which
+    shows the same working times with who uses each."""
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(staff_count=Count("staff"))
-            .prefetch_related("weekly_ranges")
-        )
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return redirect("chat_assistant:working-times")
 
-    @admin.display(description="Weekly hours")
-    def summary(self, obj: WorkingTime) -> str:
-        return obj.summary()
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        url = reverse("chat_assistant:working-time-create")
+        return redirect(url + popup_query(request.GET))
 
-    @admin.display(description="Staff", ordering="staff_count")
-    def staff_count(self, obj: WorkingTime) -> int:
-        return obj.staff_count
-
-    def save_model(self, request, obj, form, change):
-        staff_services.working_time_save(
-            name=obj.name,
-            timezone=obj.timezone,
-            hours=form.cleaned_data["hours_value"],
-            working_time=obj,
-        )
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied  # before saying whether it exists, as Django's view does
+        working_time = self.get_object(request, object_id)
+        if working_time is None:
+            messages.warning(
+                request,
+                f"Working time with ID “{object_id}” doesn’t exist. Perhaps it was deleted?",
+            )
+            return redirect("chat_assistant:working-times")
+        if self.has_change_permission(request, working_time):
+            url = reverse("chat_assistant:working-time-edit", args=[working_time.pk])
+            return redirect(url + popup_query(request.GET))
+        if self.has_view_permission(request, working_time):
+            return redirect(
+                reverse("chat_assistant:working-times") + f"#working-time-{working_time.pk}"
+            )
+        raise PermissionDenied
 
     def delete_model(self, request, obj):
+        # Django's delete page stays (the staff form's delete button opens it); it deletes
+        # through the same service as the settings page's delete.
         config.working_time_delete(working_time=obj)
-
-    def delete_queryset(self, request, queryset):
-        for working_time in queryset:
-            config.working_time_delete(working_time=working_time)
 
 
 class StaffForm(forms.ModelForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -30,12 +30,10 @@ def manager_client(client):
 @pytest.mark.parametrize(
     "name",
     [
-        "staff_workingtime",
         "staff_staff",
         "assignment_chatsession",
         "assignment_message",
         "assignment_assignmentevent",
-        "assignment_assignmentsettings",
     ],
 )
 def test_every_list_page_renders(manager_client, cast, auto_assign_on, name):
@@ -56,28 +54,6 @@ def test_waiting_filter_lists_only_unassigned_open_sessions(manager_client, cast
     assert waiting in response.context["cl"].result_list
 
 
-def test_working_time_is_created_through_the_admin_form_with_validation(manager_client):
-    url = reverse("admin:staff_workingtime_add")
-    bad = {
-        "name": "Late",
-        "timezone": "Mars/Base",
-        "hours": json.dumps({"mon": [["09:00", "09:00"]]}),
-    }
-
-    response = manager_client.post(url, bad)
-
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert set(errors) == {"timezone", "hours"}
-    assert not WorkingTime.objects.exists()
-
-    good = {**bad, "timezone": "Asia/Taipei", "hours": json.dumps({"sun": [["22:00", "02:00"]]})}
-    response = manager_client.post(url, good)
-
-    assert response.status_code == 302
-    assert WorkingTime.objects.get().summary() == "Sun 22:00-02:00 (+1)"
-
-
 def test_removing_the_last_working_time_in_the_admin_is_refused_while_on(
     manager_client, always_on, auto_assign_on, cast
 ):
@@ -91,17 +67,6 @@ def test_removing_the_last_working_time_in_the_admin_is_refused_while_on(
     assert response.status_code == 200
     assert "working_time" in response.context["adminform"].form.errors
     assert Staff.objects.get(pk=cast["alice"].pk).working_time == always_on
-
-
-def test_toggle_cannot_be_switched_on_without_working_hours(manager_client):
-    AssignmentSettings.objects.get_or_create(pk=1)
-    url = reverse("admin:assignment_assignmentsettings_change", args=[1])
-
-    response = manager_client.post(url, {"auto_assign": "on"})
-
-    assert response.status_code == 200
-    assert "at least one staff member" in str(response.context["adminform"].form.errors)
-    assert AssignmentSettings.objects.get().auto_assign is False
 
 
 def test_close_action_frees_the_staff_members_place(manager_client, cast, auto_assign_on):
@@ -184,7 +149,6 @@ def queries_to_render(client, url: str) -> int:
         "staff_staff",
         "assignment_assignmentevent",
         "assignment_message",
-        "staff_workingtime",
     ],
 )
 def test_each_list_renders_in_the_same_number_of_queries_for_5_or_200_rows(manager_client, name):
@@ -406,3 +370,126 @@ def test_assignment_events_are_read_only_with_their_reason(manager_client, cast,
         ).status_code
         == 403
     )
+
+
+# --- One door: working times and the toggle live on the Chat Assistant settings page --------
+
+SETTINGS = reverse("chat_assistant:working-times")
+AUTOMATIC = reverse("chat_assistant:automatic-assignment")
+CREATE = reverse("chat_assistant:working-time-create")
+
+
+def index_links(client) -> dict[str, str]:
+    """The index's links by kind and row: {"name:workingtime": href, "addlink:...": ...}."""
+    page = client.get(reverse("admin:index")).content.decode()
+    rows = re.findall(r'<tr class="model-([\w-]+)[^"]*">(.*?)</tr>', page, flags=re.S)
+    links = {}
+    for model, row in rows:
+        for href, kind in re.findall(r'<a href="([^"]+)" class="(addlink|changelink)', row):
+            links[f"{kind}:{model}"] = href
+        links[f"name:{model}"] = re.search(r'<a href="([^"]+)"', row)[1]
+    return links
+
+
+def test_the_index_add_link_of_working_times_opens_the_settings_pop_up(manager_client):
+    add = index_links(manager_client)["addlink:workingtime"]
+
+    response = manager_client.get(add, follow=True)
+
+    assert add == reverse("admin:staff_workingtime_add")
+    assert response.redirect_chain == [(CREATE, 302)]
+    page = response.content.decode()
+    assert 'class="ca-dialog" aria-labelledby="ca-dialog-title" open>' in page
+    assert '<h2 id="ca-dialog-title">Create the working time</h2>' in page
+    assert "data-zone-select" in page  # the zone picker, not a free-text time zone
+    assert "<textarea" not in page
+
+
+def test_the_index_link_of_working_times_lands_on_the_working_time_tab(manager_client):
+    listed = index_links(manager_client)["name:workingtime"]
+
+    response = manager_client.get(listed, follow=True)
+
+    assert response.redirect_chain == [(SETTINGS, 302)]
+    assert 'aria-current="page">Working time</a>' in response.content.decode()
+
+
+def test_the_admin_change_page_of_a_working_time_is_the_settings_pop_up(manager_client):
+    night = make_working_time("Night", "Asia/Tokyo", {"mon": [["22:00", "06:00"]]})
+
+    response = manager_client.get(
+        reverse("admin:staff_workingtime_change", args=[night.pk]), follow=True
+    )
+
+    edit = reverse("chat_assistant:working-time-edit", args=[night.pk])
+    assert response.redirect_chain == [(edit, 302)]
+    page = response.content.decode()
+    assert '<h2 id="ca-dialog-title">Edit the working time</h2>' in page
+    assert 'name="name" value="Night"' in page
+    assert '<option value="Asia/Tokyo" selected>' in page
+
+
+@pytest.mark.parametrize("object_id", ["999", "abc"])
+def test_the_admin_change_page_of_a_missing_working_time_returns_to_the_tab(
+    manager_client, object_id
+):
+    url = reverse("admin:staff_workingtime_change", args=[object_id])
+
+    response = manager_client.get(url, follow=True)
+
+    assert response.redirect_chain == [(SETTINGS, 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Working time with ID “{object_id}” doesn’t exist. Perhaps it was deleted?"
+    ]
+
+
+def test_the_staff_forms_plus_and_pencil_open_the_pop_up_as_djangos_popup(
+    manager_client, cast, always_on
+):
+    form = manager_client.get(reverse("admin:staff_staff_change", args=[cast["alice"].pk]))
+    page = form.content.decode()
+    add = re.search(r'id="add_id_working_time"\s+data-popup="yes"\s+href="([^"]+)"', page)[1]
+    change = re.search(r'id="change_id_working_time"\s+data-href-template="([^"]+)"', page)[1]
+    add, change = add.replace("&amp;", "&"), change.replace("&amp;", "&")
+
+    added = manager_client.get(add)
+    changed = manager_client.get(change.replace("__fk__", str(always_on.pk)))
+
+    assert add == reverse("admin:staff_workingtime_add") + "?_to_field=id&_popup=1"
+    assert added["Location"] == CREATE + "?_popup=1&_to_field=id"
+    edit = reverse("chat_assistant:working-time-edit", args=[always_on.pk])
+    assert changed["Location"] == edit + "?_popup=1&_to_field=id"
+
+
+def test_the_toggles_admin_urls_lead_to_its_tab(manager_client):
+    AssignmentSettings.objects.get_or_create(pk=1)
+
+    listed = manager_client.get(reverse("admin:assignment_assignmentsettings_changelist"))
+    changed = manager_client.get(reverse("admin:assignment_assignmentsettings_change", args=[1]))
+    posted = manager_client.post(
+        reverse("admin:assignment_assignmentsettings_change", args=[1]), {"auto_assign": "on"}
+    )
+
+    assert listed["Location"] == AUTOMATIC
+    assert changed["Location"] == AUTOMATIC
+    assert posted["Location"] == AUTOMATIC
+    assert AssignmentSettings.objects.get().auto_assign is False  # no second switch
+
+
+def test_the_index_lists_the_toggle_once_on_the_chat_assistant_entry(manager_client):
+    links = index_links(manager_client)
+
+    assert "name:assignmentsettings" not in links
+    assert links["name:chat-assistant-automatic"] == AUTOMATIC
+    assert links["changelink:chat-assistant-automatic"] == AUTOMATIC
+    assert {key for key in links if key.startswith("name:")} == {
+        "name:chat-assistant-settings",
+        "name:chat-assistant-automatic",
+        "name:assignmentevent",
+        "name:chatsession",
+        "name:message",
+        "name:staff",
+        "name:workingtime",
+        "name:group",  # the superuser's
+        "name:user",
+    }

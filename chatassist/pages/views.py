@@ -6,6 +6,10 @@ times and ``assignment.config`` for everything the toggle rule touches. The smal
 (static/chatassist/settings.js) only makes the same posts nicer: a modal pop-up, ranges
 added without a round trip, a working time created from a staff row's dropdown without
 leaving the page (it asks for JSON by sending ``Accept: application/json``).
+
+The admin's add and change pages of a working time lead to the same pop-up
+(``chatassist.admin.WorkingTimeAdmin``); opened from the staff form's "+" or pencil it runs
+as Django's related-object pop-up window and ends as one (``chatassist.pages.popup``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from chatassist.pages.forms import (
     zone_options,
 )
 from chatassist.pages.permissions import SettingsPermissions
+from chatassist.pages.popup import AdminPopup
 from staff import services as staff_services
 from staff.models import Staff, WorkingTime
 
@@ -54,20 +59,23 @@ def tab_url(tab: str) -> str:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where the working-time pop-up was opened: the tab to go back to and, when opened from
-    a staff row's dropdown, that staff member (the new working time is chosen for them)."""
+    """Where the working-time pop-up was opened: the tab to go back to; when opened from a
+    staff row's dropdown, that staff member (the new working time is chosen for them); when
+    opened from the admin's staff form, that pop-up window."""
 
     tab: str = WORKING_TIMES
     for_staff: int | None = None
+    admin_popup: AdminPopup | None = None
 
     @classmethod
     def of(cls, request: HttpRequest) -> Origin:
         params = request.POST if request.method == "POST" else request.GET
+        admin_popup = AdminPopup.of(request, params)
         staff_id = params.get("for_staff", "")
         if staff_id.isdigit():
-            return cls(AUTOMATIC, int(staff_id))
+            return cls(AUTOMATIC, int(staff_id), admin_popup)
         tab = params.get("return_to")
-        return cls(tab if tab in TABS else WORKING_TIMES)
+        return cls(tab if tab in TABS else WORKING_TIMES, admin_popup=admin_popup)
 
 
 @dataclass
@@ -146,8 +154,11 @@ def _page(
     pending: tuple[int, int] | None = None,
 ) -> TemplateResponse:
     now = timezone.now()
+    # In the admin's pop-up window only the dialog shows, without header, sidebar or tabs.
+    is_popup = dialog is not None and dialog.origin.admin_popup is not None
     context = {
         **admin.site.each_context(request),
+        "is_popup": is_popup,
         "title": PAGE_TITLE,
         "subtitle": TABS[tab],
         "tab": tab,
@@ -156,7 +167,7 @@ def _page(
         "working_times": selectors.working_times_with_usage(with_staff_names=tab == WORKING_TIMES),
         "dialog": dialog,
         # The empty pop-up the script clones for "Create the working time" (no round trip).
-        "blank_dialog": _blank_dialog(tab) if can.add_working_time else None,
+        "blank_dialog": _blank_dialog(tab) if can.add_working_time and not is_popup else None,
         "delete": delete,
         "zone_options": zone_options(now),
     }
@@ -229,6 +240,9 @@ def _save_working_time(form: WorkingTimeForm) -> WorkingTime | None:
 def _saved(
     request: HttpRequest, saved: WorkingTime, *, created: bool, origin: Origin
 ) -> HttpResponse:
+    if origin.admin_popup is not None:
+        edited_id = None if created else saved.pk
+        return origin.admin_popup.saved_response(request, saved, edited_id=edited_id)
     done = "created" if created else "saved"
     member = None
     if created and origin.for_staff is not None:

@@ -174,3 +174,93 @@ def test_with_view_permission_only_the_page_shows_but_offers_no_changes(store_ro
     assert 'disabled title="You may not change this setting"' in automatic
     assert client.post(reverse("chat_assistant:toggle"), {"enabled": "on"}).status_code == 403
     assert client.get(reverse("chat_assistant:working-time-create")).status_code == 403
+
+
+# --- One door: the admin's working time and toggle URLs keep the admin's permissions ----------
+
+WORKING_TIME_ADMIN = ["changelist", "add", "change"]
+
+
+def working_time_admin(name: str, working_time: WorkingTime) -> str:
+    args = [working_time.pk] if name == "change" else []
+    return reverse(f"admin:staff_workingtime_{name}", args=args)
+
+
+def toggle_admin(name: str) -> str:
+    args = [AssignmentSettings.objects.get().pk] if name == "change" else []
+    return reverse(f"admin:assignment_assignmentsettings_{name}", args=args)
+
+
+@pytest.mark.parametrize("name", WORKING_TIME_ADMIN)
+def test_a_chat_agent_may_not_take_the_admins_working_time_doors(agent_client, always_on, name):
+    response = agent_client.get(working_time_admin(name, always_on))
+
+    assert response.status_code == 403
+
+
+def test_a_chat_agent_is_not_told_whether_a_working_time_exists(agent_client):
+    url = reverse("admin:staff_workingtime_change", args=[999])
+
+    assert agent_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["changelist", "change"])
+def test_a_chat_agent_may_not_take_the_admins_toggle_door(agent_client, name):
+    response = agent_client.get(toggle_admin(name))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("name", "landing"),
+    [
+        ("changelist", reverse("chat_assistant:working-times")),
+        ("add", reverse("chat_assistant:working-time-create")),
+        ("change", "edit"),
+    ],
+)
+def test_a_store_manager_goes_from_the_admins_doors_to_the_settings_page(
+    manager_client, always_on, name, landing
+):
+    if landing == "edit":
+        landing = reverse("chat_assistant:working-time-edit", args=[always_on.pk])
+
+    response = manager_client.get(working_time_admin(name, always_on), follow=True)
+
+    assert response.redirect_chain == [(landing, 302)]
+    assert response.status_code == 200
+
+
+def test_a_store_manager_goes_from_the_toggles_admin_url_to_the_tab_and_may_switch(
+    manager_client, cast
+):
+    response = manager_client.get(toggle_admin("change"), follow=True)
+    manager_client.post(reverse("chat_assistant:toggle"), {"enabled": "on"})
+
+    assert response.redirect_chain == [(reverse("chat_assistant:automatic-assignment"), 302)]
+    assert 'role="switch"' in response.content.decode()
+    assert AssignmentSettings.objects.get().auto_assign is True
+
+
+def test_a_viewer_is_shown_the_working_time_and_the_toggle_but_may_change_neither(
+    store_roles, cast, always_on
+):
+    viewer = user_in(roles.CHAT_AGENT, "victor")
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_assignmentsettings"),
+        Permission.objects.get(codename="view_workingtime"),
+    )
+    client = Client()
+    client.force_login(viewer)
+
+    changed = client.get(working_time_admin("change", always_on))
+    added = client.get(working_time_admin("add", always_on))
+    toggle = client.get(toggle_admin("change"), follow=True)
+
+    tab = reverse("chat_assistant:working-times")
+    assert changed["Location"] == f"{tab}#working-time-{always_on.pk}"
+    assert added.status_code == 403
+    assert toggle.redirect_chain == [(reverse("chat_assistant:automatic-assignment"), 302)]
+    assert 'disabled title="You may not change this setting"' in toggle.content.decode()
+    assert client.post(reverse("chat_assistant:toggle"), {"enabled": "on"}).status_code == 403
+    assert AssignmentSettings.objects.get().auto_assign is False

@@ -6,6 +6,7 @@ the group is enough to run the page.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -281,6 +282,102 @@ def test_the_script_gets_errors_as_json_with_the_pop_up_to_show(manager_client):
     assert body["html"].strip().startswith('<form method="post" action="/admin/chat-assistant/')
     assert "Give the working time a name." in body["html"]
     assert "csrfmiddlewaretoken" in body["html"]
+
+
+# --- Opened from the admin's staff form: Django's related-object pop-up ----------------------
+
+POPUP = {"_popup": "1", "_to_field": "id"}
+
+
+def popup_data(response) -> dict:
+    assert response.template_name == [
+        "admin/staff/workingtime/popup_response.html",
+        "admin/staff/popup_response.html",
+        "admin/popup_response.html",
+    ]
+    return json.loads(response.context["popup_response_data"])
+
+
+def test_in_the_admins_pop_up_window_only_the_dialog_shows(manager_client):
+    response = manager_client.get(CREATE, POPUP)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["is_popup"] is True
+    assert '<body class="popup ' in page
+    assert 'id="header"' not in page and 'id="nav-sidebar"' not in page
+    assert 'class="ca-tabs"' not in page and "ca-working-times" not in page
+    assert 'class="ca-dialog" aria-labelledby="ca-dialog-title" open>' in page
+    assert '<input type="hidden" name="_popup" value="1" data-admin-popup>' in page
+    assert '<input type="hidden" name="_to_field" value="id" data-admin-popup>' in page
+
+
+def test_the_tabs_themselves_are_not_shown_as_a_pop_up(manager_client):
+    response = manager_client.get(CREATE)
+
+    page = response.content.decode()
+    assert response.context["is_popup"] is False
+    assert 'id="header"' in page and 'class="ca-tabs"' in page
+    assert "data-admin-popup" not in page
+
+
+def test_created_in_the_admins_pop_up_it_answers_as_djangos_response_add(manager_client):
+    response = manager_client.post(CREATE, {**working_time_form(), **POPUP})
+
+    working_time = WorkingTime.objects.get()
+    assert response.status_code == 200
+    assert popup_data(response) == {"value": str(working_time.pk), "obj": "Taipei day"}
+    assert working_time.summary() == "Mon 09:00-18:00, Sun 22:00-02:00 (+1)"
+    assert 'src="/static/admin/js/popup_response.js"' in response.content.decode()
+    assert messages_of(manager_client.get(WORKING_TIMES)) == []  # Django's pop-up: no message
+
+
+def test_edited_in_the_admins_pop_up_it_answers_as_djangos_response_change(manager_client):
+    working_time = make_working_time("Day", "UTC", {"mon": [["09:00", "18:00"]]})
+    url = reverse("chat_assistant:working-time-edit", args=[working_time.pk])
+
+    response = manager_client.post(url, {**working_time_form(name="Long day"), **POPUP})
+
+    assert popup_data(response) == {
+        "action": "change",
+        "value": str(working_time.pk),
+        "obj": "Long day",
+        "new_value": str(working_time.pk),
+    }
+    working_time.refresh_from_db()
+    assert working_time.name == "Long day"
+
+
+def test_without_to_field_the_pop_up_answers_with_the_primary_key(manager_client):
+    response = manager_client.post(CREATE, {**working_time_form(), "_popup": "1"})
+
+    assert popup_data(response) == {"value": str(WorkingTime.objects.get().pk), "obj": "Taipei day"}
+
+
+def test_errors_in_the_admins_pop_up_keep_it_a_pop_up(manager_client):
+    form = {**working_time_form(timezone="Mars/Base"), **POPUP}
+
+    response = manager_client.post(CREATE, form)
+    added = manager_client.post(CREATE, {**form, "_add": "mon"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["dialog"].form.errors["timezone"]
+    assert response.context["is_popup"] is True
+    assert '<input type="hidden" name="_popup" value="1" data-admin-popup>' in page
+    assert added.context["is_popup"] is True  # "+ Add a range" without JavaScript, too
+    assert not WorkingTime.objects.exists()
+
+
+@pytest.mark.parametrize("to_field", ["name", "nonexistent"])
+def test_a_to_field_the_admin_would_refuse_is_refused(manager_client, to_field):
+    params = {"_popup": "1", "_to_field": to_field}
+
+    shown = manager_client.get(CREATE, params)
+    posted = manager_client.post(CREATE, {**working_time_form(), **params})
+
+    assert (shown.status_code, posted.status_code) == (400, 400)
+    assert not WorkingTime.objects.exists()
 
 
 # --- The automatic assignment tab ---------------------------------------------------------------

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from assignment.models import AssignmentEvent, ChatSession
 from staff.models import Staff, WorkingTime
 from tests.conftest import WEBHOOK_URL, sign_headers
+from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import StaffFactory, make_working_time
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,7 +97,9 @@ def test_manager_sets_up_automatic_assignment_and_a_new_session_is_assigned(
     screenshot("04-working-time-created")
 
     # The toggle is refused while nobody has working hours.
-    page.get_by_role("link", name="Automatically assigning sessions").click()
+    # The tab (the sidebar's Chat Assistant entry links the same page by the same name).
+    tabs = page.get_by_role("navigation", name="Settings sections")
+    tabs.get_by_role("link", name="Automatically assigning sessions").click()
     toggle = page.get_by_role("switch", name="Automatically assigning sessions")
     expect(toggle).to_have_attribute("aria-checked", "false")
     expect(toggle).to_have_attribute("aria-disabled", "true")
@@ -257,3 +260,94 @@ def test_without_javascript_the_pop_up_is_a_page_and_still_works(
     assert WorkingTime.objects.get(name="Weekend").summary() == (
         "Mon-Fri 09:00-18:00, Sat 10:00-16:00"
     )
+
+
+# --- One door: the admin's ways to a working time lead to the same pop-up -------------------
+
+
+def test_the_staff_forms_plus_opens_the_pop_up_and_the_new_working_time_comes_back_chosen(
+    logged_in_manager, live_server, screenshot
+):
+    page = logged_in_manager
+    make_working_time("Always", "UTC", {d: [["00:00", "24:00"]] for d in ("mon", "tue")})
+    alice = StaffFactory(name="Alice Wong", email="alice@example.com")
+    page.goto(f"{live_server.url}/admin/staff/staff/{alice.pk}/change/")
+    select = page.locator("select#id_working_time")
+    expect(select).to_have_value("")
+
+    # "+" beside the working time: Django's pop-up window, showing the settings page's dialog.
+    with page.expect_popup() as opened:
+        page.locator("#add_id_working_time").click()
+    popup = opened.value
+    popup.wait_for_load_state()
+    assert "/admin/chat-assistant/working-times/new/?_popup=1&_to_field=id" in popup.url
+    dialog = popup.locator("#ca-working-time-dialog")
+    expect(dialog).to_be_visible()
+    expect(popup.locator("#header")).to_have_count(0)  # a pop-up: no admin header or tabs
+    expect(popup.locator(".ca-tabs")).to_have_count(0)
+    dialog.get_by_label("Search time zones").fill("taipei")
+    expect(dialog.locator("select[name=timezone]")).to_have_value("Asia/Taipei")
+    dialog.get_by_label("Name").fill("Taipei day")
+    popup.screenshot(path=str(SCREENSHOTS / "staff-form-plus--01-pop-up.png"))
+    with popup.expect_event("close"):
+        dialog.get_by_role("button", name="Save", exact=True).click()
+
+    created = WorkingTime.objects.get(name="Taipei day")
+    assert (created.timezone, created.summary()) == ("Asia/Taipei", "Mon-Fri 09:00-18:00")
+    expect(select).to_have_value(str(created.pk))
+    expect(select.locator("option:checked")).to_have_text("Taipei day")
+    screenshot("staff-form-plus-02-chosen")
+
+    # The pencil edits it in the same pop-up; the select shows the new name.
+    with page.expect_popup() as opened:
+        page.locator("#change_id_working_time").click()
+    popup = opened.value
+    popup.wait_for_load_state()
+    assert f"/admin/chat-assistant/working-times/{created.pk}/?_popup=1&_to_field=id" in popup.url
+    popup.locator("#ca-working-time-dialog").get_by_label("Name").fill("Taipei long day")
+    with popup.expect_event("close"):
+        popup.get_by_role("button", name="Save", exact=True).click()
+    expect(select.locator("option:checked")).to_have_text("Taipei long day")
+
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Alice Wong")
+    alice.refresh_from_db()
+    assert alice.working_time == created
+
+
+def test_cancel_in_the_staff_forms_pop_up_closes_it_and_creates_nothing(
+    logged_in_manager, live_server
+):
+    page = logged_in_manager
+    alice = StaffFactory(name="Alice Wong", email="alice@example.com")
+    page.goto(f"{live_server.url}/admin/staff/staff/{alice.pk}/change/")
+
+    with page.expect_popup() as opened:
+        page.locator("#add_id_working_time").click()
+    popup = opened.value
+    popup.wait_for_load_state()
+    popup.locator("#ca-working-time-dialog").get_by_label("Name").fill("Never saved")
+    with popup.expect_event("close"):
+        popup.get_by_role("link", name="Cancel").click()
+
+    assert not WorkingTime.objects.exists()
+    expect(page.locator("select#id_working_time")).to_have_value("")
+
+
+def test_the_admin_index_add_link_of_working_times_opens_the_settings_pop_up(
+    logged_in_manager, live_server, screenshot
+):
+    page = logged_in_manager
+    page.goto(f"{live_server.url}/admin/")
+
+    page.locator("tr.model-workingtime").get_by_role("link", name="Add").click()
+
+    page.wait_for_url(f"{live_server.url}/admin/chat-assistant/working-times/new/")
+    dialog = page.locator("#ca-working-time-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_have_text("Create the working time")
+    dialog.get_by_label("Name").fill("From the index")
+    dialog.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("Working time “From the index” created.")
+    assert WorkingTime.objects.get().name == "From the index"
+    screenshot("index-add-lands-on-the-pop-up")

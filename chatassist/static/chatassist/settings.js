@@ -55,7 +55,17 @@
         return true;
     }
 
+    /* Opened from the admin's staff form ("+" or pencil beside a working time): this window
+       is Django's related-object pop-up, and closing the dialog closes the window. */
+    function inAdminPopup(dialog) {
+        return Boolean(window.opener && $("[data-admin-popup]", dialog));
+    }
+
     function closeDialog(dialog, link) {
+        if (inAdminPopup(dialog)) {
+            window.close();
+            return;
+        }
         dialog.close();
         // Opened by the server at its own URL (.../new/, .../5/, .../delete/): go back to the tab.
         if (link && link.href && window.location.pathname !== new URL(link.href).pathname) {
@@ -360,7 +370,9 @@
 
     document.addEventListener("submit", function (event) {
         const form = event.target;
-        if (form.matches("[data-working-time-form]")) {
+        // In the admin's pop-up window the form posts as a plain form: the server answers with
+        // Django's pop-up response page, which hands the working time to the staff form.
+        if (form.matches("[data-working-time-form]") && !$("[data-admin-popup]", form)) {
             event.preventDefault();
             submitWorkingTime(form, event.submitter);
         }
@@ -371,6 +383,10 @@
         prepareForm(dialog);
         showModal(dialog);
         dialog.addEventListener("cancel", function () {
+            if (inAdminPopup(dialog)) {
+                window.close();
+                return;
+            }
             const link = $("[data-close-dialog]", dialog);
             if (link) {
                 window.history.replaceState(null, "", link.href);
