@@ -56,6 +56,9 @@ BASE_INSTANTS = [
 STAMPS = [None, None, *(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=h) for h in (0, 5))]
 
 
+ROUND_THE_CLOCK = tuple(schedule.WeeklyRange(day, 0, 1440) for day in range(7))
+
+
 @dataclass(frozen=True)
 class StaffSpec:
     working_time: int | None  # index into the working times
@@ -89,7 +92,9 @@ def weekly_ranges(draw) -> tuple[schedule.WeeklyRange, ...] | None:
 def stores(draw):
     working_times = []
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        ranges = weekly_ranges(draw)
+        # A third round the clock, so that staff of several working times are often on duty
+        # together and ties between working times are decided by the tie-break.
+        ranges = ROUND_THE_CLOCK if draw(st.integers(0, 2)) == 0 else weekly_ranges(draw)
         if ranges:
             working_times.append((draw(st.sampled_from(ZONES)), ranges))
     if not working_times:
@@ -98,15 +103,15 @@ def stores(draw):
         st.lists(
             st.builds(
                 StaffSpec,
-                working_time=st.one_of(
-                    st.none(), st.integers(min_value=0, max_value=len(working_times) - 1)
-                ),
-                active=st.booleans(),
+                # Mostly with a working time and active: eligible staff meet in the ties.
+                working_time=st.sampled_from([None, *range(len(working_times))] * 1)
+                | st.integers(min_value=0, max_value=len(working_times) - 1),
+                active=st.sampled_from([True, True, True, False]),
                 max_open_sessions=st.sampled_from([None, None, 1, 2]),
                 open_sessions=st.integers(min_value=0, max_value=2),
                 last_assigned_at=st.sampled_from(STAMPS),
             ),
-            min_size=1,
+            min_size=2,
             max_size=8,
         )
     )
