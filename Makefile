@@ -28,10 +28,12 @@ worker: $(VENV)/.installed .env
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-## The whole suite (lint, then tests; on PostgreSQL too when DATABASE_URL points at one)
+## The whole suite (lint, no missing migration, then tests; on PostgreSQL too when
+## DATABASE_URL points at one)
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

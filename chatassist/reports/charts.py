@@ -63,8 +63,7 @@ def _chart(period: FairnessPeriod) -> Chart:
                 if count
             ],
             others=[
-                (common.kind_label(kind), count)
-                for kind, count in sorted(row.other_events.items())
+                (common.kind_label(kind), count) for kind, count in sorted(row.other_events.items())
             ],
             rate_width=None if row.per_hour is None else row.per_hour / scale * 100,
         )

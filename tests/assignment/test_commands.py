@@ -1,5 +1,4 @@
-"""The on_duty and assign_waiting commands, as CONTRACT.md's "Who is on duty" and "Waiting
-sessions" describe them."""
+"""The on_duty and assign_waiting commands, as docs/API.md's sections on them describe them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""import_config and export_config as CONTRACT.md's "Configuration file" describes them."""
+"""import_config and export_config as docs/API.md's "Configuration file" describes them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The webhook as CONTRACT.md describes it: every status, the error order, idempotency."""
+"""The webhook as docs/API.md describes it: every status, the error order, idempotency."""
 
 from __future__ import annotations
 

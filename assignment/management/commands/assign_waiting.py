@@ -27,6 +27,7 @@ class Command(BaseCommand):
         )
         mode.add_argument(
             "--json",
+            dest="as_json",
             action="store_true",
             help='One-shot: print {"auto_assign", "assigned", "waiting"} as JSON.',
         )
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             help="--loop: longest wait between retries while the database is down (default 30).",
         )
 
-    def handle(self, *args, loop: bool, json: bool, interval: float, max_backoff: float, **opts):
+    def handle(self, *args, loop: bool, as_json: bool, interval: float, max_backoff: float, **opts):
         if not 0 < interval <= 3600:
             raise CommandError(f"--interval {interval:g} must be more than 0 and at most 3600.")
         if not 1 <= max_backoff <= 3600:
@@ -59,8 +60,8 @@ class Command(BaseCommand):
             result = self._drain()
         except DatabaseError as error:
             raise CommandError(f"The database is unavailable: {error}".strip()) from None
-        if json:
-            self.stdout.write(_dumps(result))
+        if as_json:
+            self.stdout.write(json.dumps(result))
         elif opts["verbosity"] >= 1:
             self.stdout.write(_describe(result))
 
@@ -90,7 +91,3 @@ def _describe(result: dict) -> str:
     if not result["auto_assign"]:
         return "Automatic assignment is off: nothing assigned."
     return f"Assigned {result['assigned']} waiting sessions; {result['waiting']} still waiting."
-
-
-def _dumps(value: dict) -> str:
-    return json.dumps(value)

@@ -31,11 +31,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--json",
+            dest="as_json",
             action="store_true",
             help='Print {"idle_for_seconds", "cutoff", "dry_run", "closed", "session_ids"}.',
         )
 
-    def handle(self, *args, idle_for: str, dry_run: bool, json: bool, **options):
+    def handle(self, *args, idle_for: str, dry_run: bool, as_json: bool, **options):
         try:
             duration = parse_duration(idle_for)
         except ValueError as error:
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             closed = idle.session_ids if dry_run else self._close(idle)
         except DatabaseError as error:
             raise CommandError(f"The database is unavailable: {error}".strip()) from None
-        if json:
+        if as_json:
             self.stdout.write(_dumps(duration, idle.cutoff, dry_run, closed))
         elif options["verbosity"] >= 1:
             self.stdout.write(_describe(duration, idle.cutoff, dry_run, len(closed)))

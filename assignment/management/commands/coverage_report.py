@@ -32,13 +32,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--json",
+            dest="as_json",
             action="store_true",
             help="Print JSON: per day its start and end (ISO 8601 with the store's offset), "
             "length in hours, clock change, gaps and single-person stretches (with the staff "
             "member).",
         )
 
-    def handle(self, *args, week_of: str | None, json: bool, **options):
+    def handle(self, *args, week_of: str | None, as_json: bool, **options):
         zone = common.store_zone()
         if week_of is None:
             day = common.today_in(zone, now=timezone.now())
@@ -48,11 +49,8 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError(f"--week-of: {error}") from None
         report = coverage.coverage_report(week_of=day, zone=zone)
-        if json:
-            self.stdout.write(_dumps(coverage.coverage_as_json(report)))
+        if as_json:
+            document = coverage.coverage_as_json(report)
+            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
         else:
             self.stdout.write("\n".join(coverage.coverage_as_lines(report)))
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)

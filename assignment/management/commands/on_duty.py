@@ -19,13 +19,16 @@ class Command(BaseCommand):
             "--at",
             help="An ISO 8601 instant with an offset, e.g. 2026-03-29T01:30:00+01:00 or ...Z.",
         )
-        parser.add_argument("--json", action="store_true", help="Print a JSON list.")
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help="Print a JSON list."
+        )
 
-    def handle(self, *args, at: str | None, json: bool, **options):
+    def handle(self, *args, at: str | None, as_json: bool, **options):
         instant = parse_instant(at) if at is not None else timezone.now()
         staff = policy.staff_on_duty(at=instant)
-        if json:
-            self.stdout.write(_dumps([_as_json(member) for member in staff]))
+        if as_json:
+            listed = [_staff_json(member) for member in staff]
+            self.stdout.write(json.dumps(listed, indent=2, ensure_ascii=False))
             return
         if not staff:
             self.stdout.write(f"Nobody is on duty with room at {instant.isoformat()}.")
@@ -49,7 +52,7 @@ def parse_instant(text: str) -> datetime:
     return value
 
 
-def _as_json(member) -> dict:
+def _staff_json(member) -> dict:
     last = member.last_assigned_at
     return {
         "id": member.pk,
@@ -60,7 +63,3 @@ def _as_json(member) -> dict:
         else None,
         "open_sessions": member.open_sessions,
     }
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)

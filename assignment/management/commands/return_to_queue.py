@@ -28,11 +28,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--json",
+            dest="as_json",
             action="store_true",
             help='Print {"staff": {"id", "name", "email", "active"}, "returned", "session_ids"}.',
         )
 
-    def handle(self, *args, staff: str, force: bool, json: bool, **options):
+    def handle(self, *args, staff: str, force: bool, as_json: bool, **options):
         try:
             member = returns.staff_by_email(staff)
             session_ids = returns.return_to_queue(staff=member, force=force)
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing returned. {error}") from None
         except DatabaseError as error:
             raise CommandError(f"The database is unavailable: {error}".strip()) from None
-        if json:
+        if as_json:
             self.stdout.write(_dumps(member, session_ids))
         elif options["verbosity"] >= 1:
             self.stdout.write(_describe(member, session_ids))
