@@ -6,4 +6,4 @@ class AssignmentConfig(AppConfig):
     verbose_name = "Chat sessions and assignment"
 
     def ready(self) -> None:
-        from assignment import signals  # noqa: F401 - connects the post_save receiver
+        from assignment import checks, signals  # noqa: F401 - registers them

@@ -2,17 +2,22 @@
 
 Each file beside the app's models (``<app>/sql/NAME.sql``, its undo in ``NAME.drop.sql``)
 is installed by a migration through ``install``; the migration that installs it names it,
-so a change to a file ships with a new migration that installs it again. Nothing in the
-suite compares what the database holds with these files yet, so an edit without its
-migration goes unnoticed: keep them together by hand. PostgreSQL only: SQLite runs the ORM
-form of the same rules.
+so a change to a file ships with a new migration that installs it again.
+tests/test_sql_files.py compares the functions the database holds after migrating with
+these files, so a file edited without a migration that installs it fails the suite (on a
+database migrated from scratch the newest text is installed either way). PostgreSQL only:
+SQLite runs the ORM form of the same rules.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+_FUNCTION = re.compile(r"CREATE OR REPLACE FUNCTION (\w+)\s*\(.*?\$\$(.*?)\$\$", re.S)
 
 
 def sql_file(app_directory: Path, name: str) -> Path:
@@ -30,3 +35,29 @@ def install(schema_editor: BaseDatabaseSchemaEditor, app_directory: Path, *names
     for name in names:
         # params=None: a "%" in the SQL (format('%s ...')) is not a placeholder.
         schema_editor.execute(read(app_directory, name), params=None)
+
+
+def functions_in_files(app_directories: list[Path]) -> dict[str, str]:
+    """Every function the files define: name -> body (the text between its $$ quotes)."""
+    found: dict[str, str] = {}
+    for directory in app_directories:
+        for path in sorted((directory / "sql").glob("*.sql")):
+            found.update(_FUNCTION.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def functions_out_of_date(
+    connection: BaseDatabaseWrapper, app_directories: list[Path]
+) -> list[str]:
+    """The functions whose body in the database differs from their file (or is missing)."""
+    if connection.vendor != "postgresql":
+        return []
+    expected = functions_in_files(app_directories)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%s)", [list(expected)]
+        )
+        installed: dict[str, list[str]] = {}
+        for name, body in cursor.fetchall():
+            installed.setdefault(name, []).append(body)
+    return sorted(name for name, body in expected.items() if installed.get(name) != [body])
