@@ -28,17 +28,19 @@ worker: $(VENV)/.installed .env
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-## The whole suite (lint, no missing migration, then tests; on PostgreSQL too when
+## The whole suite (lint, types, no missing migration, then tests; on PostgreSQL too when
 ## DATABASE_URL points at one)
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .

@@ -12,6 +12,8 @@ messages and assignments.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -20,10 +22,14 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.safestring import mark_safe
 
 from assignment import policy
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession, Message
 from staff.models import Staff
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def sees_all_sessions(user) -> bool:
@@ -31,7 +37,7 @@ def sees_all_sessions(user) -> bool:
     return user.has_perm("assignment.change_assignmentsettings")
 
 
-class OwnSessionsOnlyMixin:
+class OwnSessionsOnlyMixin(admin.ModelAdmin):
     """Limits a list to the user's own sessions unless they are a manager."""
 
     own_lookup: str  # from the listed model to the user of the assigned staff member
@@ -45,7 +51,7 @@ class OwnSessionsOnlyMixin:
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["message_id", "text", "sent_at", "received_at"]
+    fields = ("message_id", "text", "sent_at", "received_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -57,7 +63,7 @@ class MessageInline(admin.TabularInline):
 
 class AssignmentEventInline(admin.TabularInline):
     model = AssignmentEvent
-    fields = ["created_at", "staff", "kind", "reason", "candidates", "assigned_by"]
+    fields = ("created_at", "staff", "kind", "reason", "candidates", "assigned_by")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -91,31 +97,35 @@ class StaffFilter(admin.RelatedFieldListFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.empty_value_display = "Nobody"
+        # Marked safe as ModelAdmin.get_empty_value_display() marks the default it replaces.
+        self.empty_value_display = mark_safe("Nobody")
 
     def field_choices(self, field, request, model_admin):
         return list(Staff.objects.order_by("name", "id").values_list("id", "name"))
 
 
-class AssignSessionsForm(forms.Form):
-    staff = forms.ModelChoiceField(
-        queryset=Staff.objects.select_related("working_time").order_by("name", "id"),
-        label="Staff member",
-        help_text="Counts as their latest assignment; recorded as “manual by” you.",
-    )
+class StaffChoiceField(forms.ModelChoiceField):
+    """Staff with their working time, load and absence, to choose whom to give sessions."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["staff"].label_from_instance = self.describe
-
-    @staticmethod
-    def describe(member: Staff) -> str:
+    def label_from_instance(self, member: Staff) -> str:
         parts = [member.working_time.name if member.working_time else "no working time"]
         capacity = f" of {member.max_open_sessions}" if member.max_open_sessions else ""
         parts.append(f"{member.open_sessions}{capacity} open")
         if not member.active:
             parts.append("away")
         return f"{member.name} ({', '.join(parts)})"
+
+
+class AssignSessionsForm(forms.Form):
+    staff = StaffChoiceField(
+        queryset=Staff.objects.select_related("working_time").order_by("name", "id"),
+        label="Staff member",
+        help_text="Counts as their latest assignment; recorded as “manual by” you.",
+    )
+
+
+class LatestReason(TypedDict):
+    latest_reason: str | None  # the reason of the assigned staff member's latest event
 
 
 @admin.register(ChatSession)
@@ -191,7 +201,7 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
         return obj.assigned_staff.name if obj.assigned_staff else "—"
 
     @admin.display(description="Assignment reason")
-    def assignment_reason(self, obj: ChatSession) -> str:
+    def assignment_reason(self, obj: WithAnnotations[ChatSession, LatestReason]) -> str:
         return obj.latest_reason or "—"
 
     @admin.action(

@@ -7,9 +7,11 @@ installs a new file, the database still holds the previous text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from django.apps import AppConfig
 from django.core.checks import CheckMessage, Tags, Warning, register
 from django.db import connections
 
@@ -20,7 +22,10 @@ APP_DIRECTORIES = [Path(__file__).resolve().parent.parent / app for app in ("sta
 
 @register(Tags.database)
 def sql_functions_are_current(
-    *, databases: list[str] | None = None, **kwargs: Any
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
 ) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for alias in databases or []:

@@ -5,7 +5,7 @@ night shift that runs past midnight), eight staff (Amelia is away, Kai takes at 
 chats at once, Nora has no working hours and gets escalations by hand), and automatic
 assignment on. The last 14 days are replayed event by event, each at its own instant:
 customers write (``ingest_message``), sessions are assigned on creation or wait when nobody
-is on duty and are assigned from the queue when a shift starts (``assign_one_waiting``),
+is on duty and are assigned from the queue when a shift starts (``policy.assign_oldest_waiting``),
 the manager hands some to Nora (``session_assign_manually``), staff close them
 (``session_close``). So the admin lists, the assignment reasons and the fairness numbers
 are those the product would have produced, whatever the hour the demo is loaded at.
@@ -22,6 +22,7 @@ configuration through the import (so every rule applies) and switches assignment
 
 from __future__ import annotations
 
+import functools
 import heapq
 import importlib
 import itertools
@@ -301,9 +302,7 @@ class _StoreReplay:
             self.waiting.add(result.session_id)
         for _ in range(self.rng.choice((0, 0, 1, 2))):
             delay = timedelta(minutes=self.rng.randrange(2, 40))
-            self._schedule(
-                at + delay, lambda when, sid=result.session_id: self._follow_up(sid, when)
-            )
+            self._schedule(at + delay, functools.partial(self._follow_up, result.session_id))
 
     def _follow_up(self, session_id: int, at: datetime) -> None:
         if session_id in self.open_sessions:

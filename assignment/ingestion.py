@@ -99,24 +99,23 @@ def parse_payload(body: bytes) -> IncomingMessage:
     if not isinstance(document, dict):
         raise PayloadError("The body must be a JSON object.")
     errors: dict[str, str] = {}
-    fields = {
-        "message_id": _string(document, "message_id", errors, required=True, maximum=128),
-        "customer_id": _string(document, "customer_id", errors, required=True, maximum=128),
-        "channel": _string(document, "channel", errors, maximum=32),
-        "customer_name": _string(document, "customer_name", errors, maximum=200, minimum=0),
-        "text": _string(document, "text", errors, maximum=10_000, minimum=0),
-    }
-    if fields["channel"] is not None and not _CHANNEL.fullmatch(fields["channel"]):
+    message_id = _string(document, "message_id", errors, required=True, maximum=128)
+    customer_id = _string(document, "customer_id", errors, required=True, maximum=128)
+    channel = _string(document, "channel", errors, maximum=32)
+    customer_name = _string(document, "customer_name", errors, maximum=200, minimum=0)
+    text = _string(document, "text", errors, maximum=10_000, minimum=0)
+    if channel is not None and not _CHANNEL.fullmatch(channel):
         errors.setdefault("channel", "Use 1-32 characters of a-z, 0-9, _ and -.")
     sent_at = _instant(document, "sent_at", errors)
-    if errors:
+    # A required field that is missing is in ``errors`` already; the None tests say so to mypy.
+    if errors or message_id is None or customer_id is None:
         raise PayloadError("Some fields break their rules.", errors)
     return IncomingMessage(
-        message_id=fields["message_id"],
-        customer_id=fields["customer_id"],
-        channel=fields["channel"] or "web",
-        customer_name=fields["customer_name"],
-        text=fields["text"] or "",
+        message_id=message_id,
+        customer_id=customer_id,
+        channel=channel or "web",
+        customer_name=customer_name,
+        text=text or "",
         sent_at=sent_at,
     )
 
@@ -250,6 +249,8 @@ def _ingest_new(
             body = _body(incoming.message_id, session_id, status, staff, False, outcome)
         else:
             decision = _open_session(incoming=incoming, received_at=received_at)
+            # The decision about the session just created: for_session() returns only those.
+            assert decision.session_id is not None
             session_id = decision.session_id
             outcome = WEBHOOK_ASSIGNMENT[decision.outcome]
             body = _body(

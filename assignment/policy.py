@@ -53,11 +53,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    # AssignmentEvent.assigned_by points at AUTH_USER_MODEL, left at Django's User.
+    from django.contrib.auth.models import User
 
 from assignment import decisions
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession
@@ -416,7 +420,7 @@ def session_assign_manually(
     *,
     session: ChatSession,
     staff: Staff,
-    assigned_by: AbstractBaseUser | None,
+    assigned_by: User | None,
     now: datetime | None = None,
 ) -> AssignmentEvent:
     """A manager gives ``session`` to ``staff``; it counts as their last assignment."""

@@ -15,7 +15,9 @@ class TerminalProgress:
     stay quiet. Call it with the number done so far; ``finish()`` ends the line.
     """
 
-    def __init__(self, stream: TextIO, *, label: str, total: int, every: float = 0.2) -> None:
+    def __init__(
+        self, stream: TextIO | OutputWrapper, *, label: str, total: int, every: float = 0.2
+    ) -> None:
         isatty = getattr(stream, "isatty", None)
         self.enabled = bool(isatty and isatty()) and total > 0
         self.stream, self.label, self.total, self.every = stream, label, total, every

@@ -26,7 +26,7 @@ logger = logging.getLogger("chatassist.worker")
 RECOVERABLE_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-def assign_one_waiting() -> bool:
+def handle_one_waiting() -> bool:
     """One decision of the queue: assign the oldest waiting session now; False when there is
     nothing to do (the queue is empty, nobody on duty has room, or automatic assignment is
     off). One transaction, so a stop between two calls never leaves half an assignment."""
@@ -40,7 +40,7 @@ def drain_queue(
 ) -> int:
     """Assign waiting sessions until none can be; returns how many were assigned."""
     assigned = 0
-    while not should_stop() and assign_one_waiting():
+    while not should_stop() and handle_one_waiting():
         assigned += 1
         if on_progress is not None:
             on_progress(assigned)
@@ -62,7 +62,7 @@ class QueueWorker:
     idle_interval: float = 5.0
     max_backoff: float = 30.0
     first_backoff: float = 1.0
-    handle_one: Callable[[], bool] = assign_one_waiting
+    handle_one: Callable[[], bool] = handle_one_waiting
     stopping: threading.Event = field(default_factory=threading.Event)
     assigned: int = 0
     database_errors: int = 0

@@ -14,7 +14,7 @@ chatassist_bench; the database is dropped and created again, so its name must co
    keep-alive connections and reports throughput, latency, status codes, fairness;
 5. runs pgbench with the same work in raw SQL and the same C (``bench.reference``);
 
-then times ``assign_one_waiting`` draining a queue. Prints a table, writes JSON to
+then times ``policy.assign_oldest_waiting`` draining a queue. Prints a table, writes JSON to
 bench/results/. Every loop is bounded by a count and a time limit.
 """
 

@@ -6,6 +6,8 @@ pages lead there (``WorkingTimeAdmin``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -67,8 +69,9 @@ class StaffForm(forms.ModelForm):
         model = Staff
         fields = ["name", "email", "user", "working_time", "active", "max_open_sessions"]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         try:
             staff_services.staff_validate(
                 email=cleaned.get("email"),

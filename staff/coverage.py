@@ -29,6 +29,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from staff.schedule import MINUTES_PER_DAY, WeeklyRange
@@ -364,7 +365,7 @@ def week_coverage(
     *,
     week_start: date,
     store_zone: ZoneInfo,
-    shifts: Mapping[Hashable, Shift],
+    shifts: Mapping[Any, Shift],  # any hashable key: Mapping[Hashable, ...] refuses dict[int, ...]
     roster: Iterable[RosterEntry],
 ) -> WeekCoverage:
     """Seven store days from ``week_start``: each day cut into stretches of who is on duty.

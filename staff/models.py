@@ -52,6 +52,11 @@ class WorkingTime(models.Model):
     def summary(self) -> str:
         return schedule.summarize_hours(self.weekly_ranges_tuple())
 
+    @property
+    def summary_text(self) -> str:
+        """``summary()`` as an attribute, for lists and templates."""
+        return self.summary()
+
 
 class WorkingRange(models.Model):
     """One ``[start, end)`` range of a weekday; ``end < start`` runs past midnight.

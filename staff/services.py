@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 
 from staff import schedule
 from staff.models import Staff, WorkingRange, WorkingTime
 
-NAME_MAX_LENGTH = WorkingTime._meta.get_field("name").max_length
-STAFF_NAME_MAX_LENGTH = Staff._meta.get_field("name").max_length
-EMAIL_MAX_LENGTH = Staff._meta.get_field("email").max_length
+
+def _max_length(field: models.Field) -> int:
+    """The ``max_length`` a text field declares (each one read here does)."""
+    if field.max_length is None:
+        raise TypeError(f"{field} declares no max_length.")
+    return field.max_length
+
+
+NAME_MAX_LENGTH = _max_length(WorkingTime._meta.get_field("name"))
+STAFF_NAME_MAX_LENGTH = _max_length(Staff._meta.get_field("name"))
+EMAIL_MAX_LENGTH = _max_length(Staff._meta.get_field("email"))
 # PostgreSQL's integer column holds at most this; SQLite holds more, but a configuration
 # exported from one store must import into the other.
 MAX_OPEN_SESSIONS_LIMIT = 2_147_483_647
@@ -125,7 +133,7 @@ def staff_validate(
     )
     if not capacity_ok:
         errors["max_open_sessions"] = "max_open_sessions is empty (no limit) or a whole number ≥ 1."
-    elif max_open_sessions is not None and max_open_sessions > MAX_OPEN_SESSIONS_LIMIT:
+    elif isinstance(max_open_sessions, int) and max_open_sessions > MAX_OPEN_SESSIONS_LIMIT:
         errors["max_open_sessions"] = f"max_open_sessions is at most {MAX_OPEN_SESSIONS_LIMIT}."
     if errors:
         raise ValidationError(errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -124,8 +125,20 @@ def _event_counts(
     )
     counts: dict[int, dict[str, dict[int, int]]] = defaultdict(dict)
     for row in rows:
-        counts[row["staff_id"]][row["kind"]] = {days: row[f"last_{days}"] for days in starts}
+        # The plugin types the row with the values() keys only; the last_N keys come from
+        # the annotate(**...) above, so they are read through the row as a plain mapping.
+        by_name: Mapping[str, object] = row
+        counts[row["staff_id"]][row["kind"]] = {
+            days: _count(by_name[f"last_{days}"]) for days in starts
+        }
     return counts
+
+
+def _count(value: object) -> int:
+    """A Count() read from a row: an int on every database."""
+    if not isinstance(value, int):
+        raise TypeError(f"A count is an int, not {value!r}.")
+    return value
 
 
 def _fairness_row(
@@ -134,7 +147,10 @@ def _fairness_row(
     days: int,
     on_duty: dict[int, timedelta],
 ) -> FairnessRow:
-    row = FairnessRow(staff=member, on_duty=on_duty.get(member.working_time_id, timedelta()))
+    on_duty_time = timedelta()  # without a working time, never on duty
+    if member.working_time_id is not None:
+        on_duty_time = on_duty.get(member.working_time_id, timedelta())
+    row = FairnessRow(staff=member, on_duty=on_duty_time)
     for kind in ASSIGNMENT_KINDS:
         row.by_kind[kind] = counts.get(kind, {}).get(days, 0)
     for kind, by_days in counts.items():

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -164,8 +165,9 @@ class WorkingTimeForm(forms.Form):
     def zone_value(self) -> str:
         return self["timezone"].value() or ""
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         self.hours = self._collect_hours()
         try:
             staff_services.working_time_validate(
@@ -232,7 +234,7 @@ class WorkingTimeForm(forms.Form):
     def error_summary(self) -> dict[str, list[str]]:
         """Every message, keyed by input, for a script that wants them as data."""
         summary: dict[str, list[str]] = {
-            name: list(problems)
+            name: [str(problem) for problem in problems]
             for name, problems in self.errors.items()
             if name != NON_FIELD_ERRORS
         }

@@ -35,7 +35,8 @@ def popup_query(params: QueryDict) -> str:
     admin's add/change URL passes on to the settings page's create/edit URL."""
     if IS_POPUP_VAR not in params:
         return ""
-    kept = {IS_POPUP_VAR: params[IS_POPUP_VAR]}
+    # A QueryDict item is a str, or [] for a key given with no value (MultiValueDict).
+    kept: dict[str, str | list[object]] = {IS_POPUP_VAR: params[IS_POPUP_VAR]}
     if params.get(TO_FIELD_VAR):
         kept[TO_FIELD_VAR] = params[TO_FIELD_VAR]
     return "?" + urlencode(kept)

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Prefetch
 
 from assignment.policy import describe_duration
 from staff.models import Staff, WorkingTime
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def working_times_with_usage(*, with_staff_names: bool = False) -> list[WorkingTime]:
+
+class Usage(TypedDict):
+    staff_count: int
+
+
+def working_times_with_usage(
+    *, with_staff_names: bool = False
+) -> list[WithAnnotations[WorkingTime, Usage]]:
     """Every working time with ``staff_count``, ``summary_text`` and, if asked,
     ``staff_members`` (who uses it): two queries, three with the names."""
     queryset = WorkingTime.objects.annotate(staff_count=Count("staff")).prefetch_related(
@@ -25,10 +35,7 @@ def working_times_with_usage(*, with_staff_names: bool = False) -> list[WorkingT
                 to_attr="staff_members",
             )
         )
-    working_times = list(queryset.order_by("name"))
-    for working_time in working_times:
-        working_time.summary_text = working_time.summary()
-    return working_times
+    return list(queryset.order_by("name"))
 
 
 @dataclass(frozen=True)
@@ -52,12 +59,12 @@ def staff_rows(*, now: datetime, pending: tuple[int, int] | None = None) -> list
     """
     rows = []
     for member in Staff.objects.select_related("working_time").order_by("name", "id"):
-        is_pending = pending is not None and pending[0] == member.pk
+        pending_id = pending[1] if pending is not None and pending[0] == member.pk else None
         rows.append(
             StaffRow(
                 staff=member,
-                selected_id=pending[1] if is_pending else member.working_time_id,
-                pending=is_pending,
+                selected_id=member.working_time_id if pending_id is None else pending_id,
+                pending=pending_id is not None,
                 last_assigned=_ago(member.last_assigned_at, now),
             )
         )

@@ -301,7 +301,8 @@ def staff_working_time(request: HttpRequest, pk: int) -> HttpResponse:
     back = f"{tab_url(AUTOMATIC)}#staff-{member.pk}"
     form = StaffWorkingTimeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"{member.name}: {' '.join(form.errors['working_time'])}")
+        problems = " ".join(str(error) for error in form.errors["working_time"])
+        messages.error(request, f"{member.name}: {problems}")
         return redirect(back)
     chosen, previous = form.cleaned_data["working_time"], member.working_time
     if chosen == previous:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -45,7 +46,9 @@ class MomentForm(forms.Form):
         required=False,
         choices=[("0", "first"), ("1", "second")],
         coerce=int,
-        empty_value=0,
+        # django-stubs types empty_value as str | None; Django takes any value (its docs:
+        # "the value to use to represent empty"), and the view computes 1 - fold.
+        empty_value=0,  # type: ignore[arg-type]
         widget=forms.HiddenInput,
     )
 
@@ -54,8 +57,9 @@ class MomentForm(forms.Form):
         self.zone = zone
         self.repeated = False
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         text = (cleaned.get("at") or "").strip()
         if not text or "at" in self.errors:
             cleaned["instant"] = None

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from assignment.reports import coverage as weekly
 from staff import coverage, schedule
-from staff.models import Staff
+from staff.models import Staff, WorkingTime
 
 LABELLED_HOURS = (0, 6, 12, 18)
 PALETTE_SIZE = 6
@@ -222,12 +222,15 @@ def _lane_bars(
     member: Staff, *, report: weekly.CoverageReport, day: coverage.StoreDay
 ) -> list[Bar]:
     """The staff member's on-duty time that day, with both zones in the tooltip."""
+    working_time = member.working_time
+    if working_time is None:
+        return []  # without a working time, never on duty (lanes list only those with one)
     intervals = report.week.shift_intervals.get(member.working_time_id, ())
-    own_zone = schedule.zone_for(member.working_time.timezone)
+    own_zone = schedule.zone_for(working_time.timezone)
     return [
         Bar(
             *_place(interval.start, interval.end, day),
-            title=_bar_title(member, interval, day, report.zone, own_zone),
+            title=_bar_title(member, working_time, interval, day, report.zone, own_zone),
         )
         for interval in coverage.clip(intervals, day.start, day.end)
     ]
@@ -235,6 +238,7 @@ def _lane_bars(
 
 def _bar_title(
     member: Staff,
+    working_time: WorkingTime,
     interval: coverage.Interval,
     day: coverage.StoreDay,
     store_zone: ZoneInfo,
@@ -247,7 +251,7 @@ def _bar_title(
     away = " (away: not counted)" if not member.active else ""
     return (
         f"{member.name}{away} · {start}–{end} {store_zone.key} · "
-        f"{member.working_time.name}: {own_start:%a %H:%M}–{own_end:%H:%M} {own_zone.key}"
+        f"{working_time.name}: {own_start:%a %H:%M}–{own_end:%H:%M} {own_zone.key}"
     )
 
 

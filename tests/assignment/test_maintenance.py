@@ -299,7 +299,7 @@ def test_the_worker_assigns_what_arrives_while_it_runs(cast):
             config.auto_assign_set(enabled=True)
         if len(calls) == 6:
             worker.stop()
-        return queue_worker.assign_one_waiting()
+        return queue_worker.handle_one_waiting()
 
     worker.handle_one = handle_one
 
@@ -327,7 +327,7 @@ def test_the_worker_reconnects_after_the_database_went_away(cast, monkeypatch, c
     monkeypatch.setattr(policy, "assign_oldest_waiting", flaky_assign)
     monkeypatch.setattr(connection, "close", spy_close)
     worker = queue_worker.QueueWorker(idle_interval=0.01, first_backoff=0.01, max_backoff=0.02)
-    real_handle = queue_worker.assign_one_waiting
+    real_handle = queue_worker.handle_one_waiting
 
     def handle_one() -> bool:
         worked = real_handle()
@@ -373,7 +373,7 @@ def test_the_worker_survives_its_postgres_connection_being_killed(cast):
                 cursor.execute("SELECT pg_backend_pid()")
                 killed.append(cursor.fetchone()[0])
             admin.execute("SELECT pg_terminate_backend(%s)", [killed[0]])
-        worked = queue_worker.assign_one_waiting()
+        worked = queue_worker.handle_one_waiting()
         if not worked:
             worker.stop()
         return worked
