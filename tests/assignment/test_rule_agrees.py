@@ -30,14 +30,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import HealthCheck, Phase, example, find, given, settings
 from hypothesis import strategies as st
 
 from assignment import decisions, policy
 from assignment.models import AssignmentSettings, ChatSession
 from assignment.reports.next_in_line import next_in_line
 from staff import schedule
-from staff.models import Staff, WorkingRange, WorkingTime
+from staff.models import Staff
+from staff.services import working_time_save
 
 pytestmark = pytest.mark.django_db
 
@@ -124,17 +125,8 @@ def stores(draw):
 def build(working_times, staff: list[StaffSpec]) -> None:
     saved = []
     for number, (zone, ranges) in enumerate(working_times):
-        working_time = WorkingTime.objects.create(name=f"Shift {number}", timezone=zone)
-        WorkingRange.objects.bulk_create(
-            WorkingRange(
-                working_time=working_time,
-                weekday=item.weekday,
-                start_minute=item.start,
-                end_minute=item.end,
-            )
-            for item in ranges
-        )
-        saved.append(working_time)
+        hours = schedule.hours_to_config(ranges)
+        saved.append(working_time_save(name=f"Shift {number}", timezone=zone, hours=hours))
     for number, spec in enumerate(staff):
         full = spec.max_open_sessions is not None and spec.open_sessions > spec.max_open_sessions
         Staff.objects.create(
@@ -229,6 +221,22 @@ def on_duty_command_ids(at: datetime) -> list[int]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(store=stores())
+# Always tried, whatever the generator draws: ties that only the tie-break decides, across
+# two working times whose ids run the other way from the staff's.
+@example(
+    store=(
+        [("UTC", ROUND_THE_CLOCK), ("Asia/Taipei", ROUND_THE_CLOCK)],
+        [StaffSpec(1, True, None, 0, None), StaffSpec(0, True, None, 0, None)],
+        BASE_INSTANTS[0],
+    )
+)
+@example(
+    store=(
+        [("UTC", ROUND_THE_CLOCK), ("Asia/Taipei", ROUND_THE_CLOCK)],
+        [StaffSpec(1, True, None, 0, STAMPS[2]), StaffSpec(0, True, 2, 1, STAMPS[2])],
+        BASE_INSTANTS[4],
+    )
+)
 def test_every_path_names_the_same_staff_member_count_and_reason(store):
     working_times, staff, at = store
 
