@@ -5,11 +5,13 @@ Each step saves a screenshot to tests/e2e/screenshots/ (see the README).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import urllib.request
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from assignment.models import AssignmentEvent, ChatSession
@@ -327,8 +329,10 @@ def test_cancel_in_the_staff_forms_pop_up_closes_it_and_creates_nothing(
     popup = opened.value
     popup.wait_for_load_state()
     popup.locator("#ca-working-time-dialog").get_by_label("Name").fill("Never saved")
-    with popup.expect_event("close"):
-        popup.get_by_role("link", name="Cancel").click()
+    # The click closes the window, sometimes before Playwright hears back from it: that is
+    # the outcome wanted, and the close event is the assertion.
+    with popup.expect_event("close"), contextlib.suppress(PlaywrightError):
+        popup.get_by_role("link", name="Cancel").click(no_wait_after=True)
 
     assert not WorkingTime.objects.exists()
     expect(page.locator("select#id_working_time")).to_have_value("")
