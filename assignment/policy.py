@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
 from assignment import decisions
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession
+from events import outbox
 from staff import schedule
 from staff.models import Staff, WorkingRange, WorkingTime
 
@@ -308,6 +309,8 @@ def _decide_step_by_step(*, session_id: int | None, at: datetime, kind: str) -> 
         .first()
     )
     if chosen is None:
+        if kind == AssignmentEvent.Kind.AUTOMATIC:
+            outbox.session_queued(session_id=session_id, at=at)
         return Decision(Outcome.QUEUED, session_id)
     staff_id, name, email, previous, candidates = chosen
     stamp = decision_stamp(previous_stamp=settings_row.last_decision_at, at=at)
@@ -321,15 +324,17 @@ def _decide_step_by_step(*, session_id: int | None, at: datetime, kind: str) -> 
         candidates=candidates,
         created_at=stamp,
     )
-    return Decision(
-        Outcome.ASSIGNED,
-        session_id,
-        AssignedStaff(staff_id, name, email),
-        stamp,
-        reason,
-        candidates,
-        event.pk,
+    assigned_to = AssignedStaff(staff_id, name, email)
+    outbox.session_assigned(
+        session_id=session_id,
+        staff=assigned_to,
+        kind=kind,
+        reason=reason,
+        candidates=candidates,
+        by=None,
+        at=stamp,
     )
+    return Decision(Outcome.ASSIGNED, session_id, assigned_to, stamp, reason, candidates, event.pk)
 
 
 def _stamp(*, session_id: int, staff_id: int, stamp: datetime) -> None:
@@ -444,6 +449,15 @@ def session_assign_manually(
             _release(staff_id=current.assigned_staff_id)
         who = assigned_by.get_username() if assigned_by is not None else "an operator"
         _stamp(session_id=current.pk, staff_id=target.pk, stamp=stamp)
+        outbox.session_assigned(
+            session_id=current.pk,
+            staff=target,
+            kind=AssignmentEvent.Kind.MANUAL,
+            reason=f"manual by {who}"[:255],
+            candidates=None,
+            by=assigned_by.get_username() if assigned_by is not None else None,
+            at=stamp,
+        )
         return AssignmentEvent.objects.create(
             session=current,
             staff=target,
@@ -458,12 +472,17 @@ def session_close(*, session: ChatSession, now: datetime | None = None) -> bool:
     """Close an open session and free its staff member's capacity; False if already closed."""
     with transaction.atomic():
         now = now or timezone.now()
-        current = ChatSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
+        current = (
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("assigned_staff")
+            .get(pk=session.pk)
+        )
         if current.status != ChatSession.Status.OPEN:
             return False
         ChatSession.objects.filter(pk=current.pk).update(
             status=ChatSession.Status.CLOSED, closed_at=now
         )
+        outbox.session_closed(session_id=current.pk, assigned_to=current.assigned_staff, at=now)
         if current.assigned_staff_id is not None:
             _release(staff_id=current.assigned_staff_id)
     return True

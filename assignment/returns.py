@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assignment import policy
 from assignment.models import AssignmentEvent, ChatSession
+from events import outbox
 from staff.models import Staff
 
 
@@ -72,4 +73,5 @@ def return_to_queue(*, staff: Staff, force: bool = False, now: datetime | None =
             )
             for session in sessions
         )
+        outbox.sessions_returned(session_ids=ids, returned_from=member, at=now)
     return ids

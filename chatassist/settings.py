@@ -30,6 +30,15 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # missing or malformed value answers 503 rather than stopping the whole app.
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
 
+# Outbound events (the events app): while false, endpoints must be https:// URLs whose host
+# resolves to public addresses only (checked on creation and before each delivery); true
+# allows http:// and private addresses, for development and tests.
+EVENTS_ALLOW_PRIVATE_URLS = env.bool("EVENTS_ALLOW_PRIVATE_URLS", default=False)
+# How long a worker's claim on a delivery lasts; after it another worker may send it again.
+EVENTS_CLAIM_SECONDS = env.int("EVENTS_CLAIM_SECONDS", default=180)
+if not 5 <= EVENTS_CLAIM_SECONDS <= 3600:
+    raise ImproperlyConfigured("EVENTS_CLAIM_SECONDS must be between 5 and 3600.")
+
 # The store's own zone: admin pages and reports show times in it. Each working time keeps
 # its own zone for deciding who is on duty.
 STORE_TIME_ZONE = env.str("STORE_TIME_ZONE", default="UTC")
@@ -49,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "staff",
     "assignment",
+    "events",
 ]
 
 MIDDLEWARE = [

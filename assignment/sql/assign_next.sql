@@ -6,7 +6,9 @@
 -- step. The pick probes the partial index staff_next_in_line once per working time on duty
 -- and the candidate count is read from staff_with_room_count (staff/sql/), so a decision
 -- costs the same at 10 and 10,000 staff. tests/assignment/test_rule_agrees.py fails when
--- this and the ORM form disagree on who, the count or the reason.
+-- this and the ORM form disagree on who, the count or the reason. The decision also writes
+-- its outbound event (events_event, the transactional outbox); tests/events/test_outbox.py
+-- checks that its data is the ORM form's.
 --
 -- PL/pgSQL gives each statement a fresh snapshot (READ COMMITTED): the statements after
 -- the lock see every decision committed before it; one plain SQL statement would not.
@@ -100,6 +102,16 @@ BEGIN
     INTO staff_id, staff_name, staff_email, v_previous, candidates
     FROM stamped;
     IF staff_id IS NULL THEN
+        IF p_kind = 'automatic' THEN
+            -- The outbox row of events.outbox.session_queued (the same data, one INSERT).
+            INSERT INTO events_event
+                (webhook_id, type, session_id, endpoint_id, data, happened_at, fanned_out)
+            VALUES ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'session.queued',
+                v_session, NULL,
+                jsonb_build_object('session',
+                    jsonb_build_object('status', 'open', 'assigned_to', NULL)),
+                p_now, false);
+        END IF;
         RETURN QUERY SELECT 'queued', v_session, NULL::bigint, NULL, NULL,
             NULL::timestamptz, NULL::integer, NULL::bigint, NULL;
         RETURN;
@@ -116,6 +128,18 @@ BEGIN
         (session_id, staff_id, kind, reason, candidates, assigned_by_id, created_at)
     VALUES (v_session, staff_id, p_kind, left(reason, 255), candidates, NULL, v_now)
     RETURNING id INTO event_id;
+
+    -- The outbox row of events.outbox.session_assigned (the same data, one INSERT).
+    INSERT INTO events_event
+        (webhook_id, type, session_id, endpoint_id, data, happened_at, fanned_out)
+    VALUES ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'session.assigned',
+        v_session, NULL,
+        jsonb_build_object(
+            'session', jsonb_build_object('status', 'open', 'assigned_to',
+                jsonb_build_object('id', staff_id, 'name', staff_name, 'email', staff_email)),
+            'assignment', jsonb_build_object('kind', p_kind, 'reason', left(reason, 255),
+                'candidates', candidates, 'by', NULL)),
+        v_now, false);
 
     outcome := 'assigned';
     session_id := v_session;

@@ -36,15 +36,16 @@ FOLLOW_UP = {"message_id": "m-2", "customer_id": "c-1", "text": "Still there?"}
 # Statements per case: (PostgreSQL, SQLite). Spelled out once, in order, for reading:
 #   new session, assigned: look-up, BEGIN, INSERT session, the decision (PostgreSQL: one
 #       call; SQLite: lock, hours, pick, UPDATE staff, UPDATE session, UPDATE settings stamp,
-#       INSERT event), INSERT message, COMMIT
-#   new session, queued (everyone on duty away): the same; on SQLite without the writes
+#       INSERT event, INSERT outbound event), INSERT message, COMMIT
+#   new session, queued (everyone on duty away): the same; on SQLite without the writes but
+#       the INSERT of the outbound event (session.queued)
 #   new session, manual (auto-assignment off): look-up, BEGIN, INSERT session,
 #       the decision (SQLite: the lock alone), INSERT message, COMMIT
 #   follow-up: look-up, BEGIN, UPDATE session RETURNING, INSERT message, COMMIT
 #   redelivery and conflict: look-up (no transaction)
 EXPECTED = {
-    "new session, assigned": (6, 12),
-    "new session, queued": (6, 8),
+    "new session, assigned": (6, 13),
+    "new session, queued": (6, 9),
     "new session, manual": (6, 6),
     "follow-up": (5, 5),
     "redelivery": (1, 1),
