@@ -294,9 +294,10 @@ def next_attempt(
 ) -> datetime | None:
     """When to try again after a failed attempt; None: give up (three days have passed).
 
-    The last retry is at the three days' end, so every delivery is tried for three days.
+    The last retry is at the three days' end (counted from the first attempt), so every
+    delivery is tried for three days.
     """
-    deadline = delivery.created_at + GIVE_UP_AFTER
+    deadline = (delivery.first_attempt_at or now) + GIVE_UP_AFTER
     if now >= deadline:
         return None
     if attempt.retry_after_seconds is not None:
@@ -314,6 +315,7 @@ def record(*, delivery: Delivery, token: str, attempt: Attempt, now: datetime) -
         "last_latency_ms": attempt.latency_ms,
         "response_excerpt": attempt.excerpt,
         "last_attempt_at": now,
+        "first_attempt_at": delivery.first_attempt_at or now,
         "claimed_until": None,
         "claim_token": "",
     }
@@ -365,16 +367,29 @@ def deliver_claimed(
         "event", "event__session", "endpoint"
     )
     attempted = delivered = 0
+    gone: set[int] = set()  # endpoints that answered 410 in this batch
     for delivery in sorted(deliveries, key=lambda each: each.pk):
         now = clock()
         if delivery.claimed_until is None or delivery.claimed_until <= now:
             continue  # the claim ran out while earlier ones were sent: another worker's now
+        if delivery.endpoint_id in gone:
+            release(delivery_id=delivery.pk, token=token)
+            continue
         attempt = send(client, delivery=delivery, now=now)
         record(delivery=delivery, token=token, attempt=attempt, now=clock())
         attempted += 1
         delivered += attempt.delivered
+        if attempt.status_code == 410:
+            gone.add(delivery.endpoint_id)
         _log(delivery, attempt)
     return attempted, delivered
+
+
+def release(*, delivery_id: int, token: str) -> None:
+    """Give a claimed delivery back unsent."""
+    Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
+        claimed_until=None, claim_token=""
+    )
 
 
 def send(client: httpx.Client, *, delivery: Delivery, now: datetime) -> Attempt:

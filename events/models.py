@@ -112,6 +112,9 @@ class Delivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     response_excerpt = models.CharField(max_length=1000, blank=True)
+    # Retries go on for three days from the first attempt (a delivery held back behind an
+    # earlier one of its session gets its own three days).
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()

@@ -120,12 +120,13 @@ def endpoint_activate(*, endpoint_id: int) -> None:
 
 
 def deliveries_retry_now(*, delivery_ids: Iterable[int], now: datetime | None = None) -> int:
-    """Make deliveries due now (given-up ones pending again); returns how many."""
+    """Make deliveries due now (given-up ones pending again, with three more days of
+    retries); returns how many."""
     now = now or timezone.now()
     return (
         Delivery.objects.filter(pk__in=list(delivery_ids))
         .exclude(status=Delivery.Status.DELIVERED)
-        .update(status=Delivery.Status.PENDING, next_attempt_at=now, created_at=now)
+        .update(status=Delivery.Status.PENDING, next_attempt_at=now, first_attempt_at=None)
     )
 
 
