@@ -100,9 +100,11 @@ def refuse_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, ho
         kind = "a link-local"
     elif address.is_multicast:
         kind = "a multicast"
+    elif address.is_reserved or address.is_unspecified:
+        kind = "a reserved"
     elif address.is_private:
         kind = "a private"
-    elif address.is_reserved or address.is_unspecified or not address.is_global:
+    elif not address.is_global:
         kind = "a reserved"
     else:
         return
