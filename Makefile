@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve worker test lint format demo-data bench clean
+.PHONY: run serve worker events-worker test lint format demo-data bench clean
 
 ## The app with demo data on SQLite at http://127.0.0.1:8000/admin/
 run: $(VENV)/.installed .env
@@ -22,6 +22,10 @@ serve: $(VENV)/.installed .env
 ## The waiting-queue worker in the foreground (Ctrl-C stops it between two sessions)
 worker: $(VENV)/.installed .env
 	$(PY) manage.py assign_waiting --loop
+
+## The outbound events worker in the foreground (Ctrl-C stops it between two deliveries)
+events-worker: $(VENV)/.installed .env
+	$(PY) manage.py deliver_events --loop
 
 ## The benchmark (docs/BENCHMARKS.md): webhook over HTTP vs pgbench, on the PostgreSQL of
 ## DATABASE_URL (default postgres://postgres@127.0.0.1:5432/chatassist_bench, recreated)
