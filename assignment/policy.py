@@ -334,7 +334,15 @@ def _decide_step_by_step(*, session_id: int | None, at: datetime, kind: str) -> 
         by=None,
         at=stamp,
     )
-    return Decision(Outcome.ASSIGNED, session_id, assigned_to, stamp, reason, candidates, event.pk)
+    return Decision(
+        Outcome.ASSIGNED,
+        session_id,
+        assigned_to,
+        stamp,
+        reason,
+        candidates,
+        event.pk,
+    )
 
 
 def _stamp(*, session_id: int, staff_id: int, stamp: datetime) -> None:

@@ -20,7 +20,13 @@ from events.models import SUBSCRIBABLE_TYPES, Delivery, Endpoint, EventType
 
 
 class EndpointForm(forms.ModelForm):
-    url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
+    url = forms.URLField(
+        label="URL",
+        max_length=2000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+        help_text="https:// and a public host (unless EVENTS_ALLOW_PRIVATE_URLS is on).",
+    )
     event_types = forms.MultipleChoiceField(
         choices=[(str(each), EventType(each).label) for each in SUBSCRIBABLE_TYPES],
         widget=forms.CheckboxSelectMultiple,

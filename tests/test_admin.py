@@ -490,6 +490,8 @@ def test_the_index_lists_the_toggle_once_on_the_chat_assistant_entry(manager_cli
         "name:message",
         "name:staff",
         "name:workingtime",
+        "name:endpoint",  # outbound events
+        "name:delivery",
         "name:group",  # the superuser's
         "name:user",
     }

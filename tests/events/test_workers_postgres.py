@@ -28,9 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def database_url() -> str:
     db = connection.settings_dict
-    return (
-        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing(receiver, endpoint, auto_assign_on):
