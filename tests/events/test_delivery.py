@@ -8,11 +8,12 @@ time to pass hands it a clock.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -393,3 +394,29 @@ def test_auto_assign_off_sends_nothing(receiver, endpoint, cast):
     ChatSessionFactory()
 
     assert delivery.deliver_all_due().attempted == 0
+
+
+def test_the_loop_delivers_as_events_come_and_stops_when_told(receiver, endpoint, auto_assign_on):
+    from events import worker
+
+    stopping = threading.Event()
+    done: list[delivery.Round] = []
+
+    def run() -> None:
+        try:
+            done.append(worker.run_worker(idle_interval=0.05, stopping=stopping))
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        ChatSessionFactory()
+        assert receiver.arrived.wait(20)
+    finally:
+        stopping.set()
+        thread.join(20)
+
+    assert not thread.is_alive()
+    assert done[0].delivered == 1
+    assert verified(receiver.requests[0], endpoint.secret)["type"] == "session.assigned"
