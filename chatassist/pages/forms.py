@@ -227,7 +227,8 @@ class WorkingTimeForm(forms.Form):
                 if not self.range_errors:  # a bad time typed explains the rest
                     self._place_hours_error(" ".join(problems))
             elif field_name in self.fields:
-                self.add_error(field_name, problems)
+                if field_name not in self.errors:  # "choose a zone" says it already
+                    self.add_error(field_name, problems)
             else:
                 self.add_error(None, problems)
 

@@ -25,6 +25,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
 from babel.dates import get_timezone_location
 from django.conf import settings
 from django.utils import translation
@@ -183,7 +184,9 @@ def _place(zone: str, locale: str) -> str:
     if zone == "UTC":
         return ""
     city = get_timezone_location(zone, locale=locale, return_city=True)
-    country_code = zone_countries().get(zone)
+    # A legacy alias ("Japan") has the country of the zone it stands for ("Asia/Tokyo").
+    canonical = get_global("zone_aliases").get(zone, zone)
+    country_code = zone_countries().get(zone) or zone_countries().get(canonical)
     country = Locale.parse(locale).territories.get(country_code or "", "")
     if not country or city in country:
         return city or country
