@@ -432,8 +432,8 @@ def test_staff_list_shows_what_a_manager_needs_to_know(manager_client, always_on
     )
     assert "Away" in page and "Available" in page and "No limit" in page
     assert (
-        f'title="{mei.staff.last_assigned_at:%Y-%m-%d %H:%M:%S} UTC">3\xa0hours, 12\xa0minutes ago</time>'
-        in (page)
+        f'title="{mei.staff.last_assigned_at:%Y-%m-%d %H:%M:%S} UTC">'
+        "3\xa0hours, 12\xa0minutes ago</time>" in page
     )
     assert "+ Working hour" in page  # Kai has none
     assert "+ Create the working time" in page
