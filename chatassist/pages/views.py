@@ -351,7 +351,7 @@ def _saved_message(member: Staff, chosen: WorkingTime | None) -> str:
 
 
 def _refused_message(member: Staff, previous: WorkingTime | None, error: ValidationError) -> str:
-    if error.messages == [config.TOGGLE_RULE_MESSAGE] and previous is not None:
+    if error.messages == [str(config.TOGGLE_RULE_MESSAGE)] and previous is not None:
         return _(
             "%(staff)s keeps “%(working_time)s”: automatic assignment is on, and it needs "
             "at least one staff member with a working time. Give another staff member a "
