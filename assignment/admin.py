@@ -67,14 +67,14 @@ class MessageInline(admin.TabularInline):
 
 class AssignmentEventInline(admin.TabularInline):
     model = AssignmentEvent
-    fields = ("created_at", "staff", "kind", "reason", "candidates", "assigned_by")
+    fields = ("created_at", "staff", "kind", "reason_text", "candidates", "assigned_by")
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = gettext_lazy("assignments")
 
     @admin.display(description=gettext_lazy("reason"))
-    def reason(self, obj: AssignmentEvent) -> str:
+    def reason_text(self, obj: AssignmentEvent) -> str:
         return reason_in_language(obj.reason)
 
     def get_queryset(self, request):
@@ -293,7 +293,7 @@ class AssignmentEventAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
         "session",
         "staff",
         "kind",
-        "reason",
+        "reason_text",
         "candidates",
         "assigned_by",
     ]
@@ -301,6 +301,9 @@ class AssignmentEventAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
     list_select_related = ["session", "staff", "assigned_by"]
     search_fields = ["staff__name", "session__customer_id", "reason"]
     date_hierarchy = "created_at"
+    # The reason as the reader's language says it (stored in English: assignment.reasons).
+    exclude = ["reason"]
+    readonly_fields = ["reason_text"]
 
     def has_add_permission(self, request):
         return False
@@ -312,7 +315,7 @@ class AssignmentEventAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
         return False
 
     @admin.display(description=gettext_lazy("reason"), ordering="reason")
-    def reason(self, obj: AssignmentEvent) -> str:
+    def reason_text(self, obj: AssignmentEvent) -> str:
         return reason_in_language(obj.reason)
 
 
