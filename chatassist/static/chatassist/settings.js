@@ -130,7 +130,7 @@
 
     // The server does the search (chatassist/pages/time_zones.py: names in every language,
     // offsets); the list keeps only what it found. A zone hidden by the search is never left
-    // chosen: the empty choice is selected instead, and Save then asks for a zone.
+    // chosen behind the manager's back (see showZones).
     let zoneSearchRequest = 0;
 
     function filterZones(search) {
@@ -162,6 +162,7 @@
                     true,
                 );
                 status.hidden = false;
+                status.dataset.query = query; // which search the list now shows
                 status.classList.toggle("is-empty", found.size === 0);
                 // While searching, show the matches as a list rather than behind a closed dropdown.
                 select.size = found.size ? Math.max(2, Math.min(found.size + 1, 8)) : 0;
@@ -178,8 +179,15 @@
         $$("optgroup", select).forEach(function (group) {
             group.hidden = !$$("option", group).some(function (option) { return !option.hidden; });
         });
-        if (select.selectedOptions[0] && select.selectedOptions[0].hidden) {
-            placeholder.selected = true;
+        // While searching, a choice the search hid (or none yet) gives way to the first match,
+        // shown selected in the list, or, when nothing matches, to the empty choice (which
+        // Save refuses).
+        const chosen = select.selectedOptions[0];
+        if (found !== null && (!chosen || chosen.hidden || chosen === placeholder)) {
+            const first = Array.from(select.options).find(function (option) {
+                return option !== placeholder && !option.hidden;
+            });
+            (first || placeholder).selected = true;
         }
     }
 
