@@ -5,16 +5,16 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve worker events-worker test lint format demo-data bench clean
+.PHONY: run serve worker events-worker test lint format demo-data bench clean messages messages-check messages-compile
 
 ## The app with demo data on SQLite at http://127.0.0.1:8000/admin/
-run: $(VENV)/.installed .env
+run: $(VENV)/.installed .env messages-compile
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --manager --url http://$(HOST):$(PORT)/admin/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Production-like: DEBUG off, hashed static files through whitenoise, gunicorn (Ctrl-C stops)
-serve: $(VENV)/.installed .env
+serve: $(VENV)/.installed .env messages-compile
 	$(PY) manage.py migrate --noinput
 	DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=false GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)} $(VENV)/bin/gunicorn
@@ -39,7 +39,24 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory messages-check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Translations (README "Languages"): update the catalogues from the source, check them
+## (every source string present and translated, nothing fuzzy) and compile them to .mo files.
+## The .mo files are built, never committed (.gitignore), so they cannot go stale.
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*' --ignore='staticfiles/*'
+messages: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemessages -l zh_Hant -l zh_Hans -l ja \
+		--no-location --no-obsolete $(MESSAGES_IGNORE)
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemessages -d djangojs \
+		-l zh_Hant -l zh_Hans -l ja --no-location --no-obsolete $(MESSAGES_IGNORE)
+
+messages-check: $(VENV)/.installed messages-compile
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py messages_check
+
+messages-compile: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py compilemessages --ignore='.venv' --verbosity 0
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -22,10 +22,14 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from assignment import policy
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession, Message
+from assignment.reasons import reason_in_language
 from staff.models import Staff
 
 if TYPE_CHECKING:
@@ -63,11 +67,15 @@ class MessageInline(admin.TabularInline):
 
 class AssignmentEventInline(admin.TabularInline):
     model = AssignmentEvent
-    fields = ("created_at", "staff", "kind", "reason", "candidates", "assigned_by")
+    fields = ("created_at", "staff", "kind", "reason_text", "candidates", "assigned_by")
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name_plural = "assignments"
+    verbose_name_plural = gettext_lazy("assignments")
+
+    @admin.display(description=gettext_lazy("reason"))
+    def reason_text(self, obj: AssignmentEvent) -> str:
+        return reason_in_language(obj.reason)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("staff", "assigned_by")
@@ -80,11 +88,11 @@ class AssignmentEventInline(admin.TabularInline):
 
 
 class WaitingFilter(admin.SimpleListFilter):
-    title = "waiting"
+    title = gettext_lazy("waiting")
     parameter_name = "waiting"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Waiting for a staff member")]
+        return [("yes", _("Waiting for a staff member"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -98,7 +106,7 @@ class StaffFilter(admin.RelatedFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Marked safe as ModelAdmin.get_empty_value_display() marks the default it replaces.
-        self.empty_value_display = mark_safe("Nobody")
+        self.empty_value_display = mark_safe(escape(_("Nobody")))
 
     def field_choices(self, field, request, model_admin):
         return list(Staff.objects.order_by("name", "id").values_list("id", "name"))
@@ -108,19 +116,24 @@ class StaffChoiceField(forms.ModelChoiceField):
     """Staff with their working time, load and absence, to choose whom to give sessions."""
 
     def label_from_instance(self, member: Staff) -> str:
-        parts = [member.working_time.name if member.working_time else "no working time"]
-        capacity = f" of {member.max_open_sessions}" if member.max_open_sessions else ""
-        parts.append(f"{member.open_sessions}{capacity} open")
+        parts = [member.working_time.name if member.working_time else _("no working time")]
+        if member.max_open_sessions:
+            parts.append(
+                _("%(open)d of %(capacity)d open")
+                % {"open": member.open_sessions, "capacity": member.max_open_sessions}
+            )
+        else:
+            parts.append(_("%(open)d open") % {"open": member.open_sessions})
         if not member.active:
-            parts.append("away")
+            parts.append(_("away"))
         return f"{member.name} ({', '.join(parts)})"
 
 
 class AssignSessionsForm(forms.Form):
     staff = StaffChoiceField(
         queryset=Staff.objects.select_related("working_time").order_by("name", "id"),
-        label="Staff member",
-        help_text="Counts as their latest assignment; recorded as “manual by” you.",
+        label=gettext_lazy("Staff member"),
+        help_text=gettext_lazy("Counts as their latest assignment; recorded as “manual by” you."),
     )
 
 
@@ -144,7 +157,7 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
     list_filter = ["status", WaitingFilter, ("assigned_staff", StaffFilter), "channel"]
     list_select_related = ["assigned_staff"]
     search_fields = ["customer_id", "customer_name"]
-    search_help_text = "Search by customer name or id."
+    search_help_text = gettext_lazy("Search by customer name or id.")
     date_hierarchy = "created_at"
     inlines = [MessageInline, AssignmentEventInline]
     actions = ["assign_sessions", "close_sessions"]
@@ -188,24 +201,24 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
     def has_assign_permission(self, request) -> bool:
         return sees_all_sessions(request.user) and self.has_change_permission(request)
 
-    @admin.display(description="Customer", ordering="customer_name")
+    @admin.display(description=gettext_lazy("Customer"), ordering="customer_name")
     def customer(self, obj: ChatSession) -> str:
         return obj.customer_name or obj.customer_id
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=gettext_lazy("Status"), ordering="status")
     def state(self, obj: ChatSession) -> str:
-        return "Waiting" if obj.is_waiting else obj.get_status_display()
+        return _("Waiting") if obj.is_waiting else obj.get_status_display()
 
-    @admin.display(description="Assigned to", ordering="assigned_staff__name")
+    @admin.display(description=gettext_lazy("Assigned to"), ordering="assigned_staff__name")
     def staff_member(self, obj: ChatSession) -> str:
         return obj.assigned_staff.name if obj.assigned_staff else "—"
 
-    @admin.display(description="Assignment reason")
+    @admin.display(description=gettext_lazy("Assignment reason"))
     def assignment_reason(self, obj: WithAnnotations[ChatSession, LatestReason]) -> str:
-        return obj.latest_reason or "—"
+        return reason_in_language(obj.latest_reason) if obj.latest_reason else "—"
 
     @admin.action(
-        description="Assign or reassign to a staff member…",
+        description=gettext_lazy("Assign or reassign to a staff member…"),
         permissions=["assign"],
     )
     def assign_sessions(self, request, queryset: QuerySet[ChatSession]):
@@ -216,7 +229,7 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Assign or reassign sessions",
+            "title": _("Assign or reassign sessions"),
             "opts": self.opts,
             "sessions": queryset.select_related("assigned_staff").order_by("created_at", "id"),
             "form": form,
@@ -239,16 +252,18 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
             else:
                 assigned += 1
         if assigned:
-            noun = "session" if assigned == 1 else "sessions"
-            self.message_user(
-                request, f"{assigned} {noun} assigned to {staff.name}.", messages.SUCCESS
-            )
+            message = ngettext(
+                "%(count)d session assigned to %(staff)s.",
+                "%(count)d sessions assigned to %(staff)s.",
+                assigned,
+            ) % {"count": assigned, "staff": staff.name}
+            self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description="Close selected sessions", permissions=["change"])
+    @admin.action(description=gettext_lazy("Close selected sessions"), permissions=["change"])
     def close_sessions(self, request, queryset: QuerySet[ChatSession]):
         closed = sum(policy.session_close(session=session) for session in queryset)
-        noun = "session" if closed == 1 else "sessions"
-        self.message_user(request, f"{closed} {noun} closed.", messages.SUCCESS)
+        message = ngettext("%(count)d session closed.", "%(count)d sessions closed.", closed)
+        self.message_user(request, message % {"count": closed}, messages.SUCCESS)
 
 
 @admin.register(Message)
@@ -265,7 +280,7 @@ class MessageAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Text")
+    @admin.display(description=gettext_lazy("Text"))
     def text_preview(self, obj: Message) -> str:
         return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
 
@@ -273,11 +288,22 @@ class MessageAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
 @admin.register(AssignmentEvent)
 class AssignmentEventAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
     own_lookup = "staff__user"
-    list_display = ["created_at", "session", "staff", "kind", "reason", "candidates", "assigned_by"]
+    list_display = [
+        "created_at",
+        "session",
+        "staff",
+        "kind",
+        "reason_text",
+        "candidates",
+        "assigned_by",
+    ]
     list_filter = ["kind", "staff"]
     list_select_related = ["session", "staff", "assigned_by"]
     search_fields = ["staff__name", "session__customer_id", "reason"]
     date_hierarchy = "created_at"
+    # The reason as the reader's language says it (stored in English: assignment.reasons).
+    exclude = ["reason"]
+    readonly_fields = ["reason_text"]
 
     def has_add_permission(self, request):
         return False
@@ -287,6 +313,10 @@ class AssignmentEventAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("reason"), ordering="reason")
+    def reason_text(self, obj: AssignmentEvent) -> str:
+        return reason_in_language(obj.reason)
 
 
 @admin.register(AssignmentSettings)

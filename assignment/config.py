@@ -16,13 +16,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.deletion import ProtectedError
+from django.utils.translation import gettext, gettext_lazy
 
 from assignment.models import AssignmentSettings
 from assignment.policy import auto_assign_enabled, lock_assignment_settings
 from staff import services as staff_services
 from staff.models import Staff, WorkingTime
 
-TOGGLE_RULE_MESSAGE = (
+TOGGLE_RULE_MESSAGE = gettext_lazy(
     "Automatic assignment can only be on while at least one staff member has a working "
     "time. Give a staff member a working time first."
 )
@@ -79,13 +80,15 @@ def working_time_delete(*, working_time: WorkingTime) -> None:
         users = list(working_time.staff.values_list("name", flat=True)[:5])
         if users:
             raise ValidationError(
-                f"{working_time.name} is the working time of {', '.join(users)}; "
-                "give them another one first."
+                gettext("%(name)s is the working time of %(users)s; give them another one first.")
+                % {"name": working_time.name, "users": ", ".join(users)}
             )
         try:
             working_time.delete()
         except ProtectedError as error:  # a staff member took it meanwhile
-            raise ValidationError(f"{working_time.name} is still in use.") from error
+            raise ValidationError(
+                gettext("%(name)s is still in use.") % {"name": working_time.name}
+            ) from error
 
 
 # --- Export and import ------------------------------------------------------------------------
@@ -249,4 +252,4 @@ def toggle_rule_problem(*, staff: Staff | None, new_working_time: WorkingTime | 
     others = Staff.objects.filter(working_time__isnull=False)
     if staff is not None and staff.pk:
         others = others.exclude(pk=staff.pk)
-    return None if others.exists() else TOGGLE_RULE_MESSAGE
+    return None if others.exists() else str(TOGGLE_RULE_MESSAGE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from staff.models import Staff
 
@@ -19,19 +20,20 @@ class AssignmentSettings(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
     auto_assign = models.BooleanField(
-        "automatically assign sessions",
+        _("automatically assign sessions"),
         default=False,
-        help_text="Only on while at least one staff member has a working time.",
+        help_text=_("Only on while at least one staff member has a working time."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     last_decision_at = models.DateTimeField(
+        _("last decision at"),
         null=True,
         editable=False,
-        help_text="The stamp of the latest automatic decision; the next is never earlier.",
+        help_text=_("The stamp of the latest automatic decision; the next is never earlier."),
     )
 
     class Meta:
-        verbose_name = verbose_name_plural = "assignment settings"
+        verbose_name = verbose_name_plural = _("assignment settings")
         constraints = [
             models.CheckConstraint(condition=models.Q(id=1), name="assignment_settings_single_row")
         ]
@@ -42,24 +44,32 @@ class AssignmentSettings(models.Model):
 
 class ChatSession(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
-    channel = models.CharField(max_length=32, default="web")
-    customer_id = models.CharField(max_length=128)
-    customer_name = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    assigned_staff = models.ForeignKey(
-        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    channel = models.CharField(_("channel"), max_length=32, default="web")
+    customer_id = models.CharField(_("customer ID"), max_length=128)
+    customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
-    assigned_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    last_message_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
+    assigned_staff = models.ForeignKey(
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("assigned staff"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    last_message_at = models.DateTimeField(_("last message at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "chat session"
+        verbose_name = _("chat session")
+        verbose_name_plural = _("chat sessions")
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "customer_id"],
@@ -107,19 +117,27 @@ class ChatSession(models.Model):
 class Message(models.Model):
     """A customer message. Keeps what is needed to answer a redelivery identically."""
 
-    message_id = models.CharField(max_length=128, unique=True)
-    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
-    customer_name = models.CharField(max_length=200, blank=True)
-    text = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="Empty: sender gave none.")
-    received_at = models.DateTimeField()
+    message_id = models.CharField(_("message ID"), max_length=128, unique=True)
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="messages", verbose_name=_("session")
+    )
+    customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    sent_at = models.DateTimeField(
+        _("sent at"), null=True, blank=True, help_text=_("Empty: sender gave none.")
+    )
+    received_at = models.DateTimeField(_("received at"))
     # SHA-256 of the delivery's fields after defaults: a redelivery with the same digest is
     # a repeat (answered with `response`), any other is a conflict.
-    content_digest = models.CharField(max_length=64)
-    response = models.JSONField(help_text="The body answered to the first delivery.")
+    content_digest = models.CharField(_("content digest"), max_length=64)
+    response = models.JSONField(
+        _("response"), help_text=_("The body answered to the first delivery.")
+    )
 
     class Meta:
         ordering = ["received_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
         return self.message_id
@@ -133,27 +151,44 @@ class AssignmentEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        AUTOMATIC = "automatic", "Automatic"
-        QUEUE = "queue", "From the waiting queue"
-        MANUAL = "manual", "Manual"
-        RETURNED = "returned", "Returned to the queue"
+        AUTOMATIC = "automatic", _("Automatic")
+        QUEUE = "queue", _("From the waiting queue")
+        MANUAL = "manual", _("Manual")
+        RETURNED = "returned", _("Returned to the queue")
 
     session = models.ForeignKey(
-        ChatSession, on_delete=models.CASCADE, related_name="assignment_events"
+        ChatSession,
+        on_delete=models.CASCADE,
+        related_name="assignment_events",
+        verbose_name=_("session"),
     )
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="assignment_events")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    reason = models.CharField(max_length=255)
+    staff = models.ForeignKey(
+        Staff,
+        on_delete=models.CASCADE,
+        related_name="assignment_events",
+        verbose_name=_("staff member"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=255)
     candidates = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Staff on duty with room when it was decided."
+        _("candidates"),
+        null=True,
+        blank=True,
+        help_text=_("Staff on duty with room when it was decided."),
     )
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("assigned by"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
         indexes = [models.Index(fields=["staff", "created_at"], name="event_staff_time")]
 
     def __str__(self) -> str:

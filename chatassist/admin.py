@@ -13,6 +13,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from assignment import config
 from chatassist.pages.popup import popup_query
@@ -46,7 +48,8 @@ class WorkingTimeAdmin(admin.ModelAdmin):
         if working_time is None:
             messages.warning(
                 request,
-                f"Working time with ID “{object_id}” doesn’t exist. Perhaps it was deleted?",
+                _("Working time with ID “%(id)s” doesn’t exist. Perhaps it was deleted?")
+                % {"id": object_id},
             )
             return redirect("chat_assistant:working-times")
         if self.has_change_permission(request, working_time):
@@ -111,9 +114,9 @@ class StaffAdmin(admin.ModelAdmin):
     readonly_fields = ["open_sessions", "last_assigned_at", "created_at"]
     actions = ["mark_away", "mark_available"]
 
-    @admin.display(description="Capacity", ordering="max_open_sessions")
+    @admin.display(description=gettext_lazy("Capacity"), ordering="max_open_sessions")
     def capacity(self, obj: Staff) -> str:
-        return "no limit" if obj.max_open_sessions is None else str(obj.max_open_sessions)
+        return _("no limit") if obj.max_open_sessions is None else str(obj.max_open_sessions)
 
     def save_model(self, request, obj, form, change):
         config.staff_save_checked(
@@ -132,12 +135,20 @@ class StaffAdmin(admin.ModelAdmin):
         for member in queryset:
             config.staff_delete(staff=member)
 
-    @admin.action(description="Mark selected staff as away")
+    @admin.action(description=gettext_lazy("Mark selected staff as away"))
     def mark_away(self, request, queryset):
         updated = queryset.update(active=False)
-        self.message_user(request, f"{updated} staff marked away.", messages.SUCCESS)
+        message = ngettext(
+            "%(count)d staff member marked away.", "%(count)d staff members marked away.", updated
+        )
+        self.message_user(request, message % {"count": updated}, messages.SUCCESS)
 
-    @admin.action(description="Mark selected staff as available")
+    @admin.action(description=gettext_lazy("Mark selected staff as available"))
     def mark_available(self, request, queryset):
         updated = queryset.update(active=True)
-        self.message_user(request, f"{updated} staff marked available.", messages.SUCCESS)
+        message = ngettext(
+            "%(count)d staff member marked available.",
+            "%(count)d staff members marked available.",
+            updated,
+        )
+        self.message_user(request, message % {"count": updated}, messages.SUCCESS)

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChatassistConfig(AppConfig):
     name = "chatassist"
-    verbose_name = "Chat Assist"
+    verbose_name = _("Chat Assist")

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the cookie set_language writes, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -131,10 +133,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = STORE_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
+
+# --- Languages ----------------------------------------------------------------------------
+# English and the three languages of the stores that use Chat Assist. Django maps a browser's
+# zh-TW / zh-HK to zh-hant and zh-CN / zh-SG to zh-hans itself (its fallbacks for "zh-*").
+# Catalogues: locale/<lang>/LC_MESSAGES, compiled by `make messages-check` (README).
+LANGUAGES = [
+    ("en", "English"),
+    ("zh-hant", "繁體中文"),
+    ("zh-hans", "简体中文"),
+    ("ja", "日本語"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own date and time formats, one style per language across the admin and our pages.
+FORMAT_MODULE_PATH = ["chatassist.formats"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the manager's choice is remembered for a year
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from staff import schedule
 
@@ -14,13 +15,17 @@ from staff import schedule
 class WorkingTime(models.Model):
     """A named weekly shift pattern, read as wall-clock hours in its own time zone."""
 
-    name = models.CharField(max_length=100, unique=True)
-    timezone = models.CharField(max_length=64, help_text="IANA time zone, e.g. Asia/Taipei.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, help_text=_("IANA time zone, e.g. Asia/Taipei.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("working time")
+        verbose_name_plural = _("working times")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(name=""), name="working_time_name_not_empty"
@@ -66,14 +71,21 @@ class WorkingRange(models.Model):
     """
 
     working_time = models.ForeignKey(
-        WorkingTime, on_delete=models.CASCADE, related_name="weekly_ranges"
+        WorkingTime,
+        on_delete=models.CASCADE,
+        related_name="weekly_ranges",
+        verbose_name=_("working time"),
     )
-    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday")
-    start_minute = models.PositiveSmallIntegerField()
-    end_minute = models.PositiveSmallIntegerField()
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), help_text=_("0 = Monday ... 6 = Sunday")
+    )
+    start_minute = models.PositiveSmallIntegerField(_("start minute"))
+    end_minute = models.PositiveSmallIntegerField(_("end minute"))
 
     class Meta:
         ordering = ["working_time", "weekday", "start_minute"]
+        verbose_name = _("working range")
+        verbose_name_plural = _("working ranges")
         constraints = [
             models.CheckConstraint(condition=models.Q(weekday__lte=6), name="range_weekday_valid"),
             models.CheckConstraint(
@@ -102,40 +114,49 @@ class WorkingRange(models.Model):
 class Staff(models.Model):
     """A staff member who can be given chat sessions."""
 
-    name = models.CharField(max_length=200)
-    email = models.EmailField(unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), unique=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="staff_profile",
-        help_text="The login of this staff member, to see their own sessions.",
+        help_text=_("The login of this staff member, to see their own sessions."),
     )
     working_time = models.ForeignKey(
         WorkingTime,
+        verbose_name=_("working time"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="staff",
     )
     active = models.BooleanField(
-        default=True, help_text="Unticked means away (leave, sick): gets no new sessions."
+        _("active"),
+        default=True,
+        help_text=_("Unticked means away (leave, sick): gets no new sessions."),
     )
     max_open_sessions = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Empty for no limit."
+        _("capacity"), null=True, blank=True, help_text=_("Empty for no limit.")
     )
     # Kept in step with the open sessions assigned to this staff member, in the same
     # transaction as every change to them, so capacity is checked on this row alone.
-    open_sessions = models.PositiveIntegerField(default=0, editable=False)
+    open_sessions = models.PositiveIntegerField(_("open sessions"), default=0, editable=False)
     last_assigned_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="Empty: never assigned."
+        _("last assigned at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty: never assigned."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
-        verbose_name_plural = "staff"
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="staff_email_unique_ignoring_case"),
             models.CheckConstraint(

@@ -16,6 +16,9 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext
+
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -58,7 +61,7 @@ class WeeklyRange:
 def zone_for(name: str) -> ZoneInfo:
     """The IANA zone called ``name``; ScheduleError if there is none."""
     if name not in _known_zones():
-        raise ScheduleError(f"{name!r} is not an IANA time zone.")
+        raise ScheduleError(gettext("%(zone)r is not an IANA time zone.") % {"zone": name})
     return ZoneInfo(name)
 
 
@@ -87,10 +90,12 @@ def parse_clock(text: object, *, is_end: bool) -> int:
     """Minutes after midnight for "HH:MM"; "24:00" only as the end of a range."""
     match = _HHMM.fullmatch(text) if isinstance(text, str) else None
     if not match:
-        raise ScheduleError(f"{text!r} is not a time of the form HH:MM.")
+        raise ScheduleError(gettext("%(text)r is not a time of the form HH:MM.") % {"text": text})
     minutes = int(match[1]) * 60 + int(match[2])
     if minutes > MINUTES_PER_DAY or (minutes == MINUTES_PER_DAY and not is_end):
-        raise ScheduleError(f"{text!r} is not a time of day (24:00 may only end a range).")
+        raise ScheduleError(
+            gettext("%(text)r is not a time of day (24:00 may only end a range).") % {"text": text}
+        )
     return minutes
 
 
@@ -130,10 +135,13 @@ def _parse_range(day: str, pair: object) -> WeeklyRange:
 def validate_ranges(ranges: list[WeeklyRange]) -> tuple[WeeklyRange, ...]:
     """Reject empty weeks, zero-length ranges and overlaps (past-midnight tails included)."""
     if not ranges:
-        raise ScheduleError("A working time needs at least one range of hours.")
+        raise ScheduleError(gettext("A working time needs at least one range of hours."))
     for weekly_range in ranges:
         if weekly_range.start == weekly_range.end:
-            raise ScheduleError(f"{describe_range(weekly_range)}: a range cannot end as it starts.")
+            raise ScheduleError(
+                gettext("%(range)s: a range cannot end as it starts.")
+                % {"range": describe_range(weekly_range)}
+            )
     pieces = sorted(
         (begin, finish, weekly_range)
         for weekly_range in ranges
@@ -141,11 +149,16 @@ def validate_ranges(ranges: list[WeeklyRange]) -> tuple[WeeklyRange, ...]:
     )
     for (_, finish, first), (begin, _, second) in zip(pieces, pieces[1:], strict=False):
         if begin < finish:
-            raise ScheduleError(f"{describe_range(second)} overlaps {describe_range(first)}.")
+            raise ScheduleError(
+                gettext("%(later)s overlaps %(earlier)s.")
+                % {"later": describe_range(second), "earlier": describe_range(first)}
+            )
     return tuple(sorted(set(ranges)))
 
 
 def describe_range(weekly_range: WeeklyRange) -> str:
+    """ "mon 22:00-02:00 (+1)": the configuration file's words, which messages quote (the
+    settings form shows them with the weekday's name: chatassist.pages.forms)."""
     suffix = " (+1)" if weekly_range.past_midnight else ""
     return (
         f"{DAY_KEYS[weekly_range.weekday]} {format_clock(weekly_range.start)}"
@@ -179,7 +192,8 @@ def summarize_hours(ranges: tuple[WeeklyRange, ...] | list[WeeklyRange]) -> str:
         last = day
         while last + 1 < 7 and by_day.get(last + 1) == by_day[day]:
             last += 1
-        days = DAY_KEYS[day].title() + ("" if last == day else f"-{DAY_KEYS[last].title()}")
+        # "Mon" in English, the page's language elsewhere (Django's own weekday names).
+        days = str(WEEKDAYS_ABBR[day]) + ("" if last == day else f"-{WEEKDAYS_ABBR[last]}")
         spans = ", ".join(
             f"{format_clock(start)}-{format_clock(end)}{' (+1)' if end < start else ''}"
             for start, end in by_day[day]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from staff import schedule
 from staff.models import Staff, WorkingRange, WorkingTime
@@ -33,23 +34,23 @@ STAFF_EDITABLE_FIELDS = ["email", "name", "user", "working_time", "active", "max
 def unstorable_text_problem(value: str) -> str | None:
     """Why PostgreSQL cannot store ``value`` (a NUL, a lone surrogate), or None."""
     if "\x00" in value:
-        return "must not contain NUL characters."
+        return _("must not contain NUL characters.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "must be valid Unicode text (no lone surrogates)."
+        return _("must be valid Unicode text (no lone surrogates).")
     return None
 
 
-def _clean_name(name: object, max_length: int, what: str, errors: dict[str, str]) -> str:
+def _clean_name(name: object, max_length: int, missing: str, errors: dict[str, str]) -> str:
     """The trimmed name; a problem with it goes to ``errors["name"]``."""
     clean_name = name.strip() if isinstance(name, str) else ""
     if not clean_name:
-        errors["name"] = f"Give {what} a name."
+        errors["name"] = missing
     elif len(clean_name) > max_length:
-        errors["name"] = f"A name has at most {max_length} characters."
+        errors["name"] = _("A name has at most %(count)d characters.") % {"count": max_length}
     elif problem := unstorable_text_problem(clean_name):
-        errors["name"] = f"The name {problem}"
+        errors["name"] = _("The name %(problem)s") % {"problem": problem}
     return clean_name
 
 
@@ -58,7 +59,7 @@ def working_time_validate(
 ) -> tuple[str, str, tuple[schedule.WeeklyRange, ...]]:
     """Clean the three parts of a working time; ValidationError names every bad field."""
     errors: dict[str, str] = {}
-    clean_name = _clean_name(name, NAME_MAX_LENGTH, "the working time", errors)
+    clean_name = _clean_name(name, NAME_MAX_LENGTH, _("Give the working time a name."), errors)
     try:
         schedule.zone_for(timezone if isinstance(timezone, str) else repr(timezone))
     except schedule.ScheduleError as error:
@@ -90,7 +91,9 @@ def working_time_save(
     if working_time is not None and working_time.pk:
         clash = clash.exclude(pk=working_time.pk)
     if clash.exists():
-        raise ValidationError({"name": f"A working time called {clean_name!r} exists already."})
+        raise ValidationError(
+            {"name": _("A working time called %(name)r exists already.") % {"name": clean_name}}
+        )
     if working_time is None:
         working_time = WorkingTime(name=clean_name, timezone=clean_zone)
     else:
@@ -117,13 +120,17 @@ def staff_validate(
     try:
         validate_email(clean_email)
     except ValidationError:
-        errors["email"] = f"{email!r} is not an email address."
+        errors["email"] = _("%(email)r is not an email address.") % {"email": email}
     else:
         if len(clean_email) > EMAIL_MAX_LENGTH:
-            errors["email"] = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
+            errors["email"] = _("An email address has at most %(count)d characters.") % {
+                "count": EMAIL_MAX_LENGTH
+            }
         elif problem := unstorable_text_problem(clean_email):
-            errors["email"] = f"The email address {problem}"
-    clean_name = _clean_name(name, STAFF_NAME_MAX_LENGTH, "the staff member", errors)
+            errors["email"] = _("The email address %(problem)s") % {"problem": problem}
+    clean_name = _clean_name(
+        name, STAFF_NAME_MAX_LENGTH, _("Give the staff member a name."), errors
+    )
     if not isinstance(active, bool):
         errors["active"] = "active is true or false."
     capacity_ok = max_open_sessions is None or (

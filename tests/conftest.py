@@ -4,6 +4,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -21,6 +22,28 @@ WEBHOOK_URL = "/webhooks/messages/"
 
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """Compile locale/*.po to .mo when a catalogue changed since (``make test`` already has;
+    a bare ``pytest`` run needs it too, or every page would stay English)."""
+    from django.core.management import call_command
+
+    stale = [
+        po
+        for po in Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        for po in stale:
+            call_command(
+                "compilemessages",
+                locale=[po.parent.parent.name],
+                ignore_patterns=[".venv"],
+                verbosity=0,
+            )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -361,7 +361,7 @@ def test_assignment_events_are_read_only_with_their_reason(manager_client, cast,
     listed = manager_client.get(reverse("admin:assignment_assignmentevent_changelist"))
     shown = manager_client.get(reverse("admin:assignment_assignmentevent_change", args=[event.pk]))
 
-    assert '<td class="field-reason">never assigned</td>' in listed.content.decode()
+    assert '<td class="field-reason_text">never assigned</td>' in listed.content.decode()
     assert shown.status_code == 200
     assert 'type="submit"' not in shown.content.decode().split('id="content-main"')[1]
     assert (

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 from assignment import policy
 from assignment.reports.common import roster
 from staff import coverage, schedule
@@ -50,9 +52,12 @@ def day_change(day: coverage.StoreDay, zone: ZoneInfo) -> str | None:
         return None
     parts = []
     for instant, before, after in changes:
-        direction = "forward" if after > before else "back"
         wall = (instant + before).replace(tzinfo=None)
-        parts.append(f"clocks go {direction} {_duration_text(abs(after - before))} at {wall:%H:%M}")
+        names = {"duration": _duration_text(abs(after - before)), "time": f"{wall:%H:%M}"}
+        if after > before:
+            parts.append(gettext("clocks go forward %(duration)s at %(time)s") % names)
+        else:
+            parts.append(gettext("clocks go back %(duration)s at %(time)s") % names)
     return "; ".join(parts)
 
 
@@ -79,8 +84,10 @@ def _duration_text(duration: timedelta) -> str:
     minutes = round(duration.total_seconds() / 60)
     hours, minutes = divmod(minutes, 60)
     if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"
+        return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if hours:
+        return gettext("%(hours)d h") % {"hours": hours}
+    return gettext("%(minutes)d min") % {"minutes": minutes}
 
 
 def coverage_as_json(report: CoverageReport) -> dict:

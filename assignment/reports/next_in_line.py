@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 from assignment import policy
 from assignment.reports.common import roster
 from staff import schedule
@@ -65,15 +67,18 @@ def next_in_line(*, at: datetime, now: datetime) -> NextInLine:
 def _why_not_in_line(member: Staff, on_duty: set[int]) -> tuple[str, ...]:
     reasons = []
     if not member.active:
-        reasons.append("away")
+        reasons.append(gettext("away"))
     if member.working_time_id is None:
-        reasons.append("no working time")
+        reasons.append(gettext("no working time"))
     elif member.working_time_id not in on_duty:
-        reasons.append("off duty")
+        reasons.append(gettext("off duty"))
     if not member.has_room:
-        reasons.append(f"at capacity ({member.open_sessions} of {member.max_open_sessions})")
+        reasons.append(
+            gettext("at capacity (%(open)d of %(capacity)d)")
+            % {"open": member.open_sessions, "capacity": member.max_open_sessions}
+        )
     # None applies only if the data changed between the two reads.
-    return tuple(reasons) or ("changed just now",)
+    return tuple(reasons) or (gettext("changed just now"),)
 
 
 def _local_time(member: Staff, at: datetime) -> datetime | None:

@@ -11,23 +11,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from chatassist.pages import time_zones
 from staff import schedule
 from staff import services as staff_services
 from staff.models import WorkingTime
 
+# Django's own catalogues translate the weekday names (the admin's calendar uses them too).
 DAY_LABELS = dict(
     zip(
         schedule.DAY_KEYS,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        (
+            gettext_lazy("Monday"),
+            gettext_lazy("Tuesday"),
+            gettext_lazy("Wednesday"),
+            gettext_lazy("Thursday"),
+            gettext_lazy("Friday"),
+            gettext_lazy("Saturday"),
+            gettext_lazy("Sunday"),
+        ),
         strict=True,
     )
 )
@@ -88,7 +99,7 @@ class DayRow:
 
     @property
     def label(self) -> str:
-        return DAY_LABELS[self.key]
+        return str(DAY_LABELS[self.key])
 
     @property
     def weekday(self) -> int:
@@ -104,7 +115,12 @@ class WorkingTimeForm(forms.Form):
     """
 
     name = forms.CharField(required=False, strip=False)
-    timezone = forms.CharField(required=False)
+    # Required and without a default: Save stores only a zone the manager chose in the list
+    # (a search that hid every zone leaves the empty choice selected, and this refuses it).
+    timezone = forms.CharField(
+        required=True,
+        error_messages={"required": gettext_lazy("Choose a time zone from the list.")},
+    )
     name_max_length = staff_services.NAME_MAX_LENGTH
 
     def __init__(
@@ -112,10 +128,11 @@ class WorkingTimeForm(forms.Form):
         data: QueryDict | None = None,
         *,
         working_time: WorkingTime | None = None,
-        default_zone: str = "UTC",
+        now: datetime | None = None,
     ) -> None:
-        initial = {"name": "", "timezone": default_zone}
+        initial = {"name": "", "timezone": ""}
         hours = DEFAULT_HOURS
+        self.now = now or timezone.now()
         if working_time is not None:
             initial = {"name": working_time.name, "timezone": working_time.timezone}
             hours = working_time.hours_config()
@@ -165,6 +182,15 @@ class WorkingTimeForm(forms.Form):
     def zone_value(self) -> str:
         return self["timezone"].value() or ""
 
+    @property
+    def zone_groups(self) -> list[time_zones.OffsetGroup]:
+        """The picker's zones in the page's language, grouped by their offset now; the zone
+        shown chosen is listed even if it is a legacy alias no longer offered."""
+        entries = time_zones.zone_entries(
+            language=time_zones.page_language(), now=self.now, keep=self.zone_value
+        )
+        return time_zones.grouped_by_offset(entries)
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
@@ -201,7 +227,8 @@ class WorkingTimeForm(forms.Form):
                 if not self.range_errors:  # a bad time typed explains the rest
                     self._place_hours_error(" ".join(problems))
             elif field_name in self.fields:
-                self.add_error(field_name, problems)
+                if field_name not in self.errors:  # "choose a zone" says it already
+                    self.add_error(field_name, problems)
             else:
                 self.add_error(None, problems)
 
@@ -219,9 +246,9 @@ class WorkingTimeForm(forms.Form):
                 if message.startswith(described + " ") or message.startswith(described + ":"):
                     culprit = row
         if culprit is not None:
-            culprit.error = message
+            culprit.error = localize_ranges(message)
         else:
-            self.hours_error = message
+            self.hours_error = localize_ranges(message)
 
     @property
     def range_errors(self) -> bool:
@@ -252,9 +279,27 @@ class WorkingTimeForm(forms.Form):
         return summary
 
 
+_DESCRIBED_RANGE = re.compile(
+    rf"\b({'|'.join(schedule.DAY_KEYS)}) (\d\d:\d\d)-(\d\d:\d\d)( \(\+1\))?"
+)
+
+
+def localize_ranges(message: str) -> str:
+    """The ranges a schedule message quotes in the configuration file's words ("mon
+    22:00-02:00 (+1)") with the weekday's name, as the form shows it ("Monday 22:00–02:00
+    (next day)"); the rest of the message is translated where it is raised."""
+
+    def named(match: re.Match[str]) -> str:
+        key, start, end, past_midnight = match.groups()
+        text = f"{DAY_LABELS[key]} {start}–{end}"
+        return text + _(" (next day)") if past_midnight else text
+
+    return _DESCRIBED_RANGE.sub(named, message)
+
+
 def _clock_problem(text: str, *, is_end: bool) -> str:
     if not text:
-        return "Enter the end time too." if is_end else "Enter the start time too."
+        return _("Enter the end time too.") if is_end else _("Enter the start time too.")
     try:
         schedule.parse_clock(text, is_end=is_end)
     except schedule.ScheduleError as error:
@@ -269,35 +314,16 @@ class StaffWorkingTimeForm(forms.Form):
         queryset=WorkingTime.objects.all(),
         required=False,
         error_messages={
-            "invalid_choice": "That working time no longer exists; pick another one.",
+            "invalid_choice": gettext_lazy("That working time no longer exists; pick another one."),
         },
     )
 
 
 class AutoAssignToggleForm(forms.Form):
-    enabled = forms.ChoiceField(choices=[("on", "On"), ("off", "Off")])
+    enabled = forms.ChoiceField(
+        choices=[("on", pgettext_lazy("switch", "On")), ("off", pgettext_lazy("switch", "Off"))]
+    )
 
     @property
     def turn_on(self) -> bool:
         return self.cleaned_data["enabled"] == "on"
-
-
-# --- Time zones -------------------------------------------------------------------------------
-
-
-def zone_options(now: datetime) -> list[tuple[str, str]]:
-    """Every IANA zone the schedule maths knows, with its offset now: "Asia/Taipei (UTC+08:00)".
-
-    Offsets change with daylight saving, so the list is rebuilt each hour.
-    """
-    return _zone_options(now.replace(minute=0, second=0, microsecond=0))
-
-
-@lru_cache(maxsize=2)
-def _zone_options(hour: datetime) -> list[tuple[str, str]]:
-    return [(name, f"{name} ({_utc_offset(name, hour)})") for name in schedule.known_zone_names()]
-
-
-def _utc_offset(name: str, at: datetime) -> str:
-    offset = at.astimezone(ZoneInfo(name)).strftime("%z")  # "+0800", "-0330"
-    return f"UTC{offset[:3]}:{offset[3:]}"

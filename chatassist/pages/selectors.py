@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Prefetch
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
-from assignment.policy import describe_duration
 from staff.models import Staff, WorkingTime
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ def staff_rows(*, now: datetime, pending: tuple[int, int] | None = None) -> list
 
 
 def _ago(instant: datetime | None, now: datetime) -> str:
+    """ "12 minutes ago" in the page's language (Django's timesince: its catalogues know
+    every language's plural forms)."""
     if instant is None:
-        return "Never"
-    return f"{describe_duration(now - instant)} ago"
+        return gettext("Never")
+    return gettext("%(duration)s ago") % {"duration": timesince(instant, now, depth=2)}

@@ -31,6 +31,7 @@ urlpatterns = [
         _admin(views.working_time_delete),
         name="working-time-delete",
     ),
+    path("time-zones/", _admin(views.time_zone_search), name="time-zone-search"),
     path(
         "staff/<int:pk>/working-time/",
         _admin(views.staff_working_time),

@@ -27,25 +27,29 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assignment import config, policy
-from chatassist.pages import selectors
+from chatassist.pages import selectors, time_zones
 from chatassist.pages.forms import (
     AutoAssignToggleForm,
     StaffWorkingTimeForm,
     WorkingTimeForm,
-    zone_options,
 )
 from chatassist.pages.permissions import SettingsPermissions
 from chatassist.pages.popup import AdminPopup
 from staff import services as staff_services
 from staff.models import Staff, WorkingTime
 
-PAGE_TITLE = "Chat Assistant settings"
+PAGE_TITLE = gettext_lazy("Chat Assistant settings")
 WORKING_TIMES = "working-times"
 AUTOMATIC = "automatic-assignment"
-TABS = {WORKING_TIMES: "Working time", AUTOMATIC: "Automatically assigning sessions"}
+TABS = {
+    WORKING_TIMES: gettext_lazy("Working time"),
+    AUTOMATIC: gettext_lazy("Automatically assigning sessions"),
+}
 TEMPLATES = {
     WORKING_TIMES: "chatassist/settings/working_times.html",
     AUTOMATIC: "chatassist/settings/automatic_assignment.html",
@@ -92,7 +96,7 @@ class Dialog:
 
     @property
     def title(self) -> str:
-        return "Edit the working time" if self.working_time else "Create the working time"
+        return _("Edit the working time") if self.working_time else _("Create the working time")
 
     @property
     def action(self) -> str:
@@ -169,7 +173,6 @@ def _page(
         # The empty pop-up the script clones for "Create the working time" (no round trip).
         "blank_dialog": _blank_dialog(tab) if can.add_working_time and not is_popup else None,
         "delete": delete,
-        "zone_options": zone_options(now),
     }
     if tab == AUTOMATIC:
         rows = selectors.staff_rows(now=now, pending=pending)
@@ -183,7 +186,7 @@ def _page(
 
 
 def _blank_dialog(tab: str) -> Dialog:
-    return Dialog(WorkingTimeForm(default_zone=settings.STORE_TIME_ZONE), Origin(tab))
+    return Dialog(WorkingTimeForm(), Origin(tab))
 
 
 # --- Working times: create, edit, delete -------------------------------------------------------
@@ -208,7 +211,7 @@ def _working_time_dialog(
     with every error next to its input and everything typed kept."""
     origin = Origin.of(request)
     data = request.POST if request.method == "POST" else None
-    form = WorkingTimeForm(data, working_time=working_time, default_zone=settings.STORE_TIME_ZONE)
+    form = WorkingTimeForm(data, working_time=working_time)
     dialog = Dialog(form, origin, is_open=True)
     if data is None or form.apply_editor_action():
         return _page(request, can, origin.tab, dialog=dialog)
@@ -216,8 +219,7 @@ def _working_time_dialog(
     if saved is not None:
         return _saved(request, saved, created=working_time is None, origin=origin)
     if _wants_json(request):
-        context = {"dialog": dialog, "zone_options": zone_options(timezone.now())}
-        html = render_to_string(FORM_TEMPLATE, context, request=request)
+        html = render_to_string(FORM_TEMPLATE, {"dialog": dialog}, request=request)
         return JsonResponse({"errors": form.error_summary(), "html": html}, status=400)
     return _page(request, can, origin.tab, dialog=dialog)
 
@@ -233,7 +235,7 @@ def _save_working_time(form: WorkingTimeForm) -> WorkingTime | None:
     except ValidationError as error:
         form.add_service_errors(error)
     except IntegrityError:  # another manager saved the same name a moment ago
-        form.add_error("name", "A working time with this name exists already.")
+        form.add_error("name", _("A working time with this name exists already."))
     return None
 
 
@@ -243,18 +245,23 @@ def _saved(
     if origin.admin_popup is not None:
         edited_id = None if created else saved.pk
         return origin.admin_popup.saved_response(request, saved, edited_id=edited_id)
-    done = "created" if created else "saved"
     member = None
     if created and origin.for_staff is not None:
         member = Staff.objects.filter(pk=origin.for_staff).only("id", "name").first()
     if member is not None:
         query = urlencode({"staff": member.pk, "working_time": saved.pk})
         url = f"{tab_url(AUTOMATIC)}?{query}#staff-{member.pk}"
-        message = (
-            f"Working time “{saved.name}” {done}. Press the save icon to give it to {member.name}."
-        )
+        message = _(
+            "Working time “%(name)s” created. Press the save icon to give it to %(staff)s."
+        ) % {"name": saved.name, "staff": member.name}
     else:
-        url, message = tab_url(origin.tab), f"Working time “{saved.name}” {done}."
+        url = tab_url(origin.tab)
+        done = (
+            _("Working time “%(name)s” created.")
+            if created
+            else _("Working time “%(name)s” saved.")
+        )
+        message = done % {"name": saved.name}
     if not _wants_json(request):
         messages.success(request, message)
         return redirect(url)
@@ -286,7 +293,9 @@ def working_time_delete(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Working time “{working_time.name}” deleted.")
+        messages.success(
+            request, _("Working time “%(name)s” deleted.") % {"name": working_time.name}
+        )
     return redirect(tab_url(WORKING_TIMES))
 
 
@@ -302,7 +311,9 @@ def staff_working_time(request: HttpRequest, pk: int) -> HttpResponse:
     form = StaffWorkingTimeForm(request.POST)
     if not form.is_valid():
         problems = " ".join(str(error) for error in form.errors["working_time"])
-        messages.error(request, f"{member.name}: {problems}")
+        messages.error(
+            request, _("%(staff)s: %(problems)s") % {"staff": member.name, "problems": problems}
+        )
         return redirect(back)
     chosen, previous = form.cleaned_data["working_time"], member.working_time
     if chosen == previous:
@@ -319,24 +330,37 @@ def staff_working_time(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _unchanged_message(member: Staff) -> str:
     if member.working_time is None:
-        return f"Nothing to save: choose a working time for {member.name} with “+ Working hour”."
-    return f"Nothing to save: {member.name} already works “{member.working_time.name}”."
+        return _("Nothing to save: choose a working time for %(staff)s with “+ Working hour”.") % {
+            "staff": member.name
+        }
+    return _("Nothing to save: %(staff)s already works “%(working_time)s”.") % {
+        "staff": member.name,
+        "working_time": member.working_time.name,
+    }
 
 
 def _saved_message(member: Staff, chosen: WorkingTime | None) -> str:
     if chosen is None:
-        return f"Saved: {member.name} has no working time now and gets no sessions by rule."
-    return f"Saved: {member.name} now works “{chosen.name}”."
+        return _("Saved: %(staff)s has no working time now and gets no sessions by rule.") % {
+            "staff": member.name
+        }
+    return _("Saved: %(staff)s now works “%(working_time)s”.") % {
+        "staff": member.name,
+        "working_time": chosen.name,
+    }
 
 
 def _refused_message(member: Staff, previous: WorkingTime | None, error: ValidationError) -> str:
-    if error.messages == [config.TOGGLE_RULE_MESSAGE] and previous is not None:
-        return (
-            f"{member.name} keeps “{previous.name}”: automatic assignment is on, and it needs "
+    if error.messages == [str(config.TOGGLE_RULE_MESSAGE)] and previous is not None:
+        return _(
+            "%(staff)s keeps “%(working_time)s”: automatic assignment is on, and it needs "
             "at least one staff member with a working time. Give another staff member a "
             "working time first, or turn automatic assignment off."
-        )
-    return f"{member.name}: {' '.join(error.messages)}"
+        ) % {"staff": member.name, "working_time": previous.name}
+    return _("%(staff)s: %(problems)s") % {
+        "staff": member.name,
+        "problems": " ".join(error.messages),
+    }
 
 
 @require_POST
@@ -345,22 +369,45 @@ def auto_assign_toggle(request: HttpRequest) -> HttpResponse:
     _permissions(request, "toggle")
     form = AutoAssignToggleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose whether automatic assignment is on or off.")
+        messages.error(request, _("Choose whether automatic assignment is on or off."))
     else:
         try:
             config.auto_assign_set(enabled=form.turn_on)
         except ValidationError as error:
             messages.error(
                 request,
-                f"{' '.join(error.messages)} Use “+ Working hour” in the staff list below.",
+                _("%(problems)s Use “+ Working hour” in the staff list below.")
+                % {"problems": " ".join(error.messages)},
             )
         else:
             messages.success(request, ON_MESSAGE if form.turn_on else OFF_MESSAGE)
     return redirect(tab_url(AUTOMATIC))
 
 
-ON_MESSAGE = (
+ON_MESSAGE = gettext_lazy(
     "Automatic assignment is on: each new session goes at once to the staff member on duty "
     "who is next in line."
 )
-OFF_MESSAGE = "Automatic assignment is off: new sessions wait for a manager to assign them."
+OFF_MESSAGE = gettext_lazy(
+    "Automatic assignment is off: new sessions wait for a manager to assign them."
+)
+
+
+# --- The time zone picker's search -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+def time_zone_search(request: HttpRequest) -> JsonResponse:
+    """``?q=beijing``: the zones the picker's search box finds, in the picker's order, with
+    the sentence to show (``message``, empty when some match). The script hides the rest."""
+    _permissions(request)
+    query = request.GET.get("q", "")[:100]
+    found = time_zones.search_zones(query, language=time_zones.page_language(), now=timezone.now())
+    message = ""
+    if not found:
+        message = _(
+            "No time zone matches “%(query)s”. "
+            "Try a city, a country or an offset such as UTC+08:00."
+        ) % {"query": query.strip()}
+    zones = [{"zone": entry.zone, "label": entry.label} for entry in found]
+    return JsonResponse({"query": query, "zones": zones, "message": message})

@@ -7,6 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assignment.reports import common
 from staff import coverage
@@ -15,9 +18,9 @@ from staff import coverage
 class WeekForm(forms.Form):
     week = forms.CharField(
         required=False,
-        label="Week of",
+        label=gettext_lazy("Week of"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Any day of the week to show.",
+        help_text=gettext_lazy("Any day of the week to show."),
     )
 
     def clean_week(self):
@@ -39,7 +42,7 @@ class MomentForm(forms.Form):
 
     at = forms.CharField(
         required=False,
-        label="At",
+        label=gettext_lazy("At"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     fold = forms.TypedChoiceField(
@@ -66,10 +69,14 @@ class MomentForm(forms.Form):
             return cleaned
         wall = _parse_wall(text)
         if wall is None:
-            self.add_error("at", f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM).")
+            self.add_error(
+                "at", _("%(text)r is not a date and time (YYYY-MM-DDTHH:MM).") % {"text": text}
+            )
             return cleaned
         if not common.FIRST_DAY <= wall.date() <= common.LAST_DAY:
-            self.add_error("at", f"{text!r} is outside the calendar this report can show.")
+            self.add_error(
+                "at", _("%(text)r is outside the calendar this report can show.") % {"text": text}
+            )
             return cleaned
         wall = wall.replace(fold=cleaned.get("fold") or 0)
         try:
@@ -77,8 +84,15 @@ class MomentForm(forms.Form):
         except coverage.NonexistentLocalTime:
             self.add_error(
                 "at",
-                f"{wall:%H:%M} on {wall:%a} {wall.day} {wall:%b %Y} does not occur in "
-                f"{self.zone.key}: the clocks skip it. Pick a time after the change.",
+                _(
+                    "%(time)s on %(day)s does not occur in %(zone)s: the clocks skip it. "
+                    "Pick a time after the change."
+                )
+                % {
+                    "time": f"{wall:%H:%M}",
+                    "day": date_format(wall.date(), "DATE_FORMAT"),
+                    "zone": self.zone.key,
+                },
             )
             return cleaned
         self.repeated = coverage.is_repeated(wall, self.zone)

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.dateformat import format as format_date
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext, pgettext
+
 from assignment.reports import coverage as weekly
 from staff import coverage, schedule
 from staff.models import Staff, WorkingTime
@@ -149,9 +153,10 @@ def _grid_day(
     return GridDay(
         coverage=day,
         hours=store_day.hours,
-        label=f"{store_day.date:%a} {store_day.date.day}",
-        medium_label=f"{store_day.date:%a} {store_day.date.day} {store_day.date:%b}",
-        full_label=f"{store_day.date:%A} {store_day.date.day} {store_day.date:%B %Y}",
+        # A date format of its own, translated: a column is narrow ("Mon 23", "23日 (一)").
+        label=format_date(store_day.date, pgettext("coverage day column, a date format", "D j")),
+        medium_label=date_format(store_day.date, "MONTH_DAY_FORMAT"),
+        full_label=date_format(store_day.date, "DATE_FORMAT"),
         change=change,
         is_today=store_day.start <= now < store_day.end,
         ticks=[tick for tick in hour_lines if tick.major],
@@ -163,7 +168,7 @@ def _grid_day(
         stretches=stretches,
         gaps=[bar for bar in stretches if bar.css == "gap"],
         now=(
-            Tick(_place(now, now, store_day)[0], f"now {clock(now)}")
+            Tick(_place(now, now, store_day)[0], gettext("now %(time)s") % {"time": clock(now)})
             if store_day.start <= now < store_day.end
             else None
         ),
@@ -180,11 +185,13 @@ def _grid_day(
 
 def _who(stretch: coverage.Stretch, staff: dict[int, Staff]) -> str:
     if not stretch.people:
-        return "nobody on duty"
+        return gettext("nobody on duty")
     names = sorted(staff[person].name for person in stretch.people)
     if len(names) == 1:
-        return f"only {names[0]}"
-    return f"{len(names)} on duty ({', '.join(names)})"
+        return gettext("only %(name)s") % {"name": names[0]}
+    return ngettext(
+        "%(count)d on duty (%(names)s)", "%(count)d on duty (%(names)s)", len(names)
+    ) % {"count": len(names), "names": ", ".join(names)}
 
 
 def _stretch_css(stretch: coverage.Stretch) -> str:
@@ -248,10 +255,11 @@ def _bar_title(
     start = weekly.local_clock(interval.start, day=day, zone=store_zone)
     end = weekly.local_clock(interval.end, day=day, zone=store_zone)
     own_start, own_end = interval.start.astimezone(own_zone), interval.end.astimezone(own_zone)
-    away = " (away: not counted)" if not member.active else ""
+    away = gettext(" (away: not counted)") if not member.active else ""
     return (
         f"{member.name}{away} · {start}–{end} {store_zone.key} · "
-        f"{working_time.name}: {own_start:%a %H:%M}–{own_end:%H:%M} {own_zone.key}"
+        f"{working_time.name}: {format_date(own_start, gettext('D H:i'))}–{own_end:%H:%M} "
+        f"{own_zone.key}"
     )
 
 

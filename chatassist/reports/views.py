@@ -13,7 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from assignment import policy
@@ -27,9 +30,9 @@ from chatassist.reports.forms import MomentForm, WeekForm
 from chatassist.reports.grid import week_grid
 
 TABS = (
-    ("coverage", "Coverage"),
-    ("next_in_line", "Next in line"),
-    ("fairness", "Fairness"),
+    ("coverage", gettext_lazy("Coverage")),
+    ("next_in_line", gettext_lazy("Next in line")),
+    ("fairness", gettext_lazy("Fairness")),
 )
 
 
@@ -79,7 +82,7 @@ def coverage(request):
         request,
         "chatassist/reports/coverage.html",
         current="coverage",
-        title="Coverage",
+        title=_("Coverage"),
         form=form,
         grid=week_grid(report, now=now),
         first_day=first,
@@ -117,12 +120,12 @@ def next_in_line(request):
         request,
         "chatassist/reports/next_in_line.html",
         current="next_in_line",
-        title="Next in line",
+        title=_("Next in line"),
         form=form,
         line=next_in_line_report.next_in_line(at=at, now=now),
         chosen=chosen,
         # Formatted here: the template's "T" is blank for a time the clocks repeat.
-        at_text=f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M %Z}",
+        at_text=f"{date_format(local, 'DATETIME_FORMAT')} {local:%Z}",
         at_clock=f"{local:%H:%M %Z}",
         other_fold=other_fold,
         auto_assign=policy.auto_assign_enabled(),
@@ -136,6 +139,6 @@ def fairness(request):
         request,
         "chatassist/reports/fairness.html",
         current="fairness",
-        title="Fairness",
+        title=_("Fairness"),
         periods=fairness_charts(periods),
     )

@@ -35,6 +35,7 @@ def test_the_command_list_is_the_one_docs_api_documents():
         "coverage_report",
         "export_config",
         "import_config",
+        "messages_check",
         "on_duty",
         "return_to_queue",
         "seed_demo",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from chatassist.pages.forms import tidy_clock, zone_options
+from chatassist.pages.forms import tidy_clock
 
 
 @pytest.mark.parametrize(
@@ -30,13 +28,3 @@ from chatassist.pages.forms import tidy_clock, zone_options
 )
 def test_loosely_typed_times_are_tidied(typed, is_end, tidy):
     assert tidy_clock(typed, is_end=is_end) == tidy
-
-
-def test_zones_are_offered_with_their_offset_at_the_time():
-    winter = dict(zone_options(datetime(2026, 1, 15, 12, tzinfo=UTC)))
-    summer = dict(zone_options(datetime(2026, 7, 15, 12, tzinfo=UTC)))
-
-    assert winter["Asia/Taipei"] == summer["Asia/Taipei"] == "Asia/Taipei (UTC+08:00)"
-    assert winter["Europe/London"] == "Europe/London (UTC+00:00)"
-    assert summer["Europe/London"] == "Europe/London (UTC+01:00)"
-    assert winter["America/St_Johns"] == "America/St_Johns (UTC-03:30)"

@@ -70,15 +70,40 @@ def test_working_time_tab_lists_each_with_zone_summary_and_staff_count(manager_c
 
 
 @override_settings(STORE_TIME_ZONE="Asia/Taipei")
-def test_the_pop_up_preselects_the_stores_time_zone_and_offers_every_iana_zone(manager_client):
+def test_the_create_pop_up_preselects_no_zone_and_offers_canonical_zones(manager_client):
     response = manager_client.get(CREATE, {"return_to": "working-times"})
 
     page = response.content.decode()
     assert response.status_code == 200
     assert '<dialog id="ca-working-time-dialog"' in page
     assert 'class="ca-dialog" aria-labelledby="ca-dialog-title" open>' in page
-    assert '<option value="Asia/Taipei" selected>Asia/Taipei (UTC+08:00)</option>' in page
+    # Nothing is chosen for the manager: the empty choice is, until they pick a zone.
+    assert '<option value="" selected data-zone-placeholder>Choose a time zone…</option>' in page
+    assert '<option value="Asia/Taipei">(UTC+08:00) Taipei, Taiwan — Asia/Taipei</option>' in page
+    assert '<optgroup label="UTC+08:00">' in page
     assert '<option value="America/New_York"' in page
+    assert '<option value="Hongkong"' not in page
+    assert '<option value="Etc/GMT+8"' not in page
+
+
+def test_saving_without_a_chosen_zone_is_refused_and_stores_nothing(manager_client):
+    response = manager_client.post(CREATE, working_time_form(timezone=""))
+
+    assert response.status_code == 200
+    assert response.context["dialog"].form.errors["timezone"] == [
+        "Choose a time zone from the list."
+    ]
+    assert not WorkingTime.objects.exists()
+
+
+def test_editing_a_working_time_with_a_legacy_zone_keeps_it_chosen(manager_client):
+    working_time = WorkingTime.objects.create(name="Old", timezone="Japan")
+
+    page = manager_client.get(reverse("chat_assistant:working-time-edit", args=[working_time.pk]))
+
+    assert '<option value="Japan" selected>(UTC+09:00) Tokyo, Japan — Japan</option>' in (
+        page.content.decode()
+    )
 
 
 def test_creating_a_working_time_goes_through_the_service(manager_client):
@@ -129,7 +154,8 @@ def test_an_overlap_is_reported_on_the_range_at_fault(manager_client):
     response = manager_client.post(CREATE, form)
 
     monday = response.context["dialog"].form.days[0]
-    assert monday.ranges[0].error == "mon 01:00-03:00 overlaps sun 22:00-02:00 (+1)."
+    # The form's own words for the days, not the configuration file's keys.
+    assert monday.ranges[0].error == ("Monday 01:00–03:00 overlaps Sunday 22:00–02:00 (next day).")
     assert monday.ranges[1].error == ""
     assert response.context["dialog"].form.hours_error == ""
     assert not WorkingTime.objects.exists()
@@ -399,10 +425,15 @@ def test_staff_list_shows_what_a_manager_needs_to_know(manager_client, always_on
     page = response.content.decode()
     kai, mei = response.context["staff_rows"]  # by name
     assert (kai.staff.name, kai.last_assigned, kai.at_capacity) == ("Kai", "Never", False)
-    assert (mei.staff.name, mei.last_assigned, mei.at_capacity) == ("Mei", "3 h 12 min ago", True)
+    assert (mei.staff.name, mei.last_assigned, mei.at_capacity) == (
+        "Mei",
+        "3\xa0hours, 12\xa0minutes ago",
+        True,
+    )
     assert "Away" in page and "Available" in page and "No limit" in page
-    assert f'title="{mei.staff.last_assigned_at:%Y-%m-%d %H:%M:%S} UTC">3 h 12 min ago</time>' in (
-        page
+    assert (
+        f'title="{mei.staff.last_assigned_at:%Y-%m-%d %H:%M:%S} UTC">'
+        "3\xa0hours, 12\xa0minutes ago</time>" in page
     )
     assert "+ Working hour" in page  # Kai has none
     assert "+ Create the working time" in page

@@ -68,7 +68,7 @@ def test_manager_sets_up_automatic_assignment_and_a_new_session_is_assigned(
     page.get_by_role("link", name="Create the working time").click()
     dialog = page.locator("#ca-working-time-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.locator("select[name=timezone]")).to_have_value("UTC")  # the store's zone
+    expect(dialog.locator("select[name=timezone]")).to_have_value("")  # none until chosen
     dialog.get_by_label("Search time zones").fill("taipei")
     expect(dialog.locator("select[name=timezone]")).to_have_value("Asia/Taipei")
     dialog.get_by_label("Name").fill("Taipei day")
@@ -83,7 +83,7 @@ def test_manager_sets_up_automatic_assignment_and_a_new_session_is_assigned(
     dialog.get_by_role("button", name="Save", exact=True).click()
 
     error = day(page, "Monday").locator(".errorlist")
-    expect(error).to_contain_text("mon 01:00-03:00 overlaps sun 22:00-02:00 (+1)")
+    expect(error).to_contain_text("Monday 01:00–03:00 overlaps Sunday 22:00–02:00 (next day)")
     expect(dialog.get_by_label("Name")).to_have_value("Taipei day")  # nothing typed is lost
     expect(dialog.locator("select[name=timezone]")).to_have_value("Asia/Taipei")
     expect(day(page, "Sunday").get_by_label("Sunday range 1, from")).to_have_value("22:00")
@@ -133,6 +133,7 @@ def test_manager_sets_up_automatic_assignment_and_a_new_session_is_assigned(
     staff_row(page, bob).get_by_text("+ Working hour").click()
     staff_row(page, bob).get_by_role("link", name="+ Create the working time").click()
     expect(dialog).to_be_visible()
+    dialog.get_by_label("Time zone", exact=True).select_option("UTC")  # chosen, never a default
     dialog.get_by_label("Name").fill("Around the clock")
     for label in ALL_DAYS:
         if label in ("Saturday", "Sunday"):
@@ -250,6 +251,8 @@ def test_without_javascript_the_pop_up_is_a_page_and_still_works(
     assert page.url.endswith("/admin/chat-assistant/working-times/new/?return_to=working-times")
     dialog = page.locator("#ca-working-time-dialog")
     expect(dialog).to_be_visible()
+    # Without JavaScript: a plain list grouped by offset, and a zone must be chosen in it.
+    dialog.get_by_label("Time zone", exact=True).select_option("Europe/London")
     dialog.get_by_label("Name").fill("Weekend")
     page.get_by_role("button", name="Add a range on Saturday").click()  # a round trip
     day(page, "Saturday").get_by_label("Saturday range 1, from").fill("10:00")
@@ -350,6 +353,7 @@ def test_the_admin_index_add_link_of_working_times_opens_the_settings_pop_up(
     dialog = page.locator("#ca-working-time-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text("Create the working time")
+    dialog.get_by_label("Time zone", exact=True).select_option("Asia/Tokyo")
     dialog.get_by_label("Name").fill("From the index")
     dialog.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("Working time “From the index” created.")

@@ -31,10 +31,17 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(listed, indent=2, ensure_ascii=False))
             return
         if not staff:
-            self.stdout.write(f"Nobody is on duty with room at {instant.isoformat()}.")
+            # Whole seconds for people (now has microseconds); --json keeps the contract's form.
+            self.stdout.write(
+                f"Nobody is on duty with room at {instant.isoformat(timespec='seconds')}."
+            )
             return
         for position, member in enumerate(staff, start=1):
-            last = member.last_assigned_at.isoformat() if member.last_assigned_at else "never"
+            last = (
+                member.last_assigned_at.isoformat(timespec="seconds")
+                if member.last_assigned_at
+                else "never"
+            )
             capacity = member.max_open_sessions or "∞"
             self.stdout.write(
                 f"{position}. {member.name} <{member.email}> last assigned: {last}, "

@@ -99,11 +99,12 @@
         const label = day.dataset.dayLabel;
         $$("[data-range]", day).forEach(function (range, index) {
             const number = index + 1;
-            $("[data-start]", range).setAttribute("aria-label", label + " range " + number + ", from");
-            $("[data-end]", range).setAttribute("aria-label", label + " range " + number + ", to");
+            const names = { label: label, number: number };
+            $("[data-start]", range).setAttribute("aria-label", interpolate(gettext("%(label)s range %(number)s, from"), names, true));
+            $("[data-end]", range).setAttribute("aria-label", interpolate(gettext("%(label)s range %(number)s, to"), names, true));
             const remove = $("[data-remove-range]", range);
             remove.value = key + ":" + index;
-            remove.setAttribute("aria-label", "Remove " + label + " range " + number);
+            remove.setAttribute("aria-label", interpolate(gettext("Remove %(label)s range %(number)s"), names, true));
         });
         $("[data-off]", day).hidden = $$("[data-range]", day).length > 0;
     }
@@ -127,31 +128,67 @@
 
     // --- The searchable time zone list ---------------------------------------------------------
 
-    function normalise(text) {
-        return text.toLowerCase().replace(/[_/]+/g, " ");
-    }
+    // The server does the search (chatassist/pages/time_zones.py: names in every language,
+    // offsets); the list keeps only what it found. A zone hidden by the search is never left
+    // chosen behind the manager's back (see showZones).
+    let zoneSearchRequest = 0;
 
     function filterZones(search) {
-        const select = $("[data-zone-select]", search.closest("form"));
-        const words = normalise(search.value).split(/\s+/).filter(Boolean);
-        let firstMatch = null;
-        let matches = 0;
-        for (const option of select.options) {
-            const text = normalise(option.textContent);
-            const match = words.every(function (word) {
-                return text.includes(word);
+        const form = search.closest("form");
+        const select = $("[data-zone-select]", form);
+        const status = $("[data-zone-status]", form);
+        const query = search.value.trim();
+        const request = ++zoneSearchRequest;
+        if (!query) {
+            showZones(select, null);
+            status.hidden = true;
+            select.size = 0;
+            return;
+        }
+        const url = search.dataset.searchUrl + "?" + new URLSearchParams({ q: query });
+        fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+            .then(function (response) {
+                return response.json();
+            })
+            .then(function (answer) {
+                if (request !== zoneSearchRequest) {
+                    return; // a later keystroke has asked again
+                }
+                const found = new Set(answer.zones.map(function (entry) { return entry.zone; }));
+                showZones(select, found);
+                status.textContent = answer.message || interpolate(
+                    ngettext("%(count)s time zone matches.", "%(count)s time zones match.", found.size),
+                    { count: found.size },
+                    true,
+                );
+                status.hidden = false;
+                status.dataset.query = query; // which search the list now shows
+                status.classList.toggle("is-empty", found.size === 0);
+                // While searching, show the matches as a list rather than behind a closed dropdown.
+                select.size = found.size ? Math.max(2, Math.min(found.size + 1, 8)) : 0;
             });
-            option.hidden = !match;
-            if (match) {
-                matches += 1;
-                firstMatch = firstMatch || option;
+    }
+
+    function showZones(select, found) {
+        const placeholder = $("[data-zone-placeholder]", select);
+        for (const option of select.options) {
+            if (option !== placeholder) {
+                option.hidden = found !== null && !found.has(option.value);
             }
         }
-        if (firstMatch && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
-            firstMatch.selected = true;
+        $$("optgroup", select).forEach(function (group) {
+            group.hidden = !$$("option", group).some(function (option) { return !option.hidden; });
+        });
+        // While searching, a choice the search hid (or none yet) gives way to the first match,
+        // shown selected in the list, or, when nothing matches, to the empty choice (which
+        // Save refuses).
+        const chosen = select.selectedOptions[0];
+        if (found !== null && (!chosen || chosen.hidden || chosen === placeholder)) {
+            const first = Array.from(select.options).find(function (option) {
+                return option !== placeholder && !option.hidden;
+            });
+            (first || placeholder).selected = true;
         }
-        // While searching, show the matches as a list rather than behind a closed dropdown.
-        select.size = words.length ? Math.max(2, Math.min(matches, 6)) : 0;
     }
 
     function prepareForm(root) {
@@ -280,7 +317,9 @@
         if (note) {
             note.hidden = !dirty;
             const name = checked && checked.closest("label").querySelector(".ca-option-name");
-            note.textContent = dirty && name ? "Not saved yet: " + name.textContent : "Not saved yet";
+            note.textContent = dirty && name
+                ? interpolate(gettext("Not saved yet: %(name)s"), { name: name.textContent }, true)
+                : gettext("Not saved yet");
         }
     }
 
