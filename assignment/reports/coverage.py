@@ -27,7 +27,7 @@ def coverage_report(*, week_of: date, zone: ZoneInfo) -> CoverageReport:
     """Who covers the store in the week (Monday to Sunday, in ``zone``) containing
     ``week_of`` (between FIRST_DAY and LAST_DAY). Two queries."""
     shifts = {
-        hours.id: coverage.Shift(schedule.zone_for(hours.zone_name), hours.ranges)
+        hours.id: coverage.Shift(schedule.zone_for(hours.zone_name), hours.ranges, hours.exceptions)
         for hours in policy.working_time_hours()
     }
     members = roster()
