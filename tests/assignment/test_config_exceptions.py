@@ -206,7 +206,8 @@ def test_exceptions_that_are_not_an_object_are_rejected(import_file):
     text = rejected(import_file, a_file({**TAIPEI_DAY, "exceptions": None}))
 
     assert text == (
-        "Nothing imported. working_times[0] ('Taipei day'): exceptions: must be an object of YYYY-MM-DD dates."
+        "Nothing imported. working_times[0] ('Taipei day'): "
+        "exceptions: must be an object of YYYY-MM-DD dates."
     )
 
 
@@ -223,6 +224,7 @@ def test_new_weekly_hours_that_overlap_a_kept_exception_are_rejected(
     text = rejected(import_file, a_file(old_entry))
 
     assert text == (
-        "Nothing imported. working_times[0] ('Taipei day'): exceptions: 2026-12-31 09:00-15:00 overlaps "
+        "Nothing imported. working_times[0] ('Taipei day'): "
+        "exceptions: 2026-12-31 09:00-15:00 overlaps "
         "2026-12-30 20:00-10:00 (+1) (the weekly hours of wed)."
     )
