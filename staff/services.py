@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 
+from staff import holidays as public_holidays
 from staff import schedule
 from staff.models import ExceptionRange, Staff, WorkingRange, WorkingTime, WorkingTimeException
 
@@ -236,9 +237,12 @@ class ClosedDaysAdded:
 
 
 @transaction.atomic
-def closed_days_add(*, working_time: WorkingTime, days: list[tuple[date, str]]) -> ClosedDaysAdded:
+def closed_days_add(
+    *, working_time: WorkingTime, days: list[tuple[date, str]], dry_run: bool = False
+) -> ClosedDaysAdded:
     """Add each ``(date, name)`` as a closed day; a date that already has an exception is
-    left as it is and reported as skipped (so adding the same holidays twice is harmless)."""
+    left as it is and reported as skipped (so adding the same holidays twice is harmless).
+    ``dry_run`` says what would be added and writes nothing."""
     locked = WorkingTime.objects.select_for_update().get(pk=working_time.pk)
     existing = {item.day: item for item in locked.date_exceptions()}
     new = []
@@ -246,7 +250,8 @@ def closed_days_add(*, working_time: WorkingTime, days: list[tuple[date, str]]) 
         if day not in existing:
             new.append(schedule.DateException(day, (), name[:EXCEPTION_NAME_MAX_LENGTH]))
     exceptions_validate(weekly=locked.weekly_ranges_tuple(), exceptions=[*existing.values(), *new])
-    _create_exceptions(locked, new)
+    if not dry_run:
+        _create_exceptions(locked, new)
     skipped = tuple(existing[day] for day, _ in sorted(dict(days).items()) if day in existing)
     return ClosedDaysAdded(added=tuple(new), skipped=skipped)
 
@@ -316,3 +321,26 @@ def staff_save(
         # assignment policy, and a stale copy of them must never be written back.
         staff.save(update_fields=STAFF_EDITABLE_FIELDS)
     return staff
+
+
+def public_holidays_add(
+    *,
+    working_time: WorkingTime,
+    country: str,
+    year: int,
+    subdiv: str | None = None,
+    language: str | None = None,
+    dry_run: bool = False,
+) -> ClosedDaysAdded:
+    """Add a country's public holidays of ``year`` as closed days (``closed_days_add``).
+
+    ``holidays.HolidayLookupError`` for an unknown country, subdivision or year.
+    """
+    found = public_holidays.public_holidays(
+        country=country, year=year, subdiv=subdiv, language=language
+    )
+    return closed_days_add(
+        working_time=working_time,
+        days=[(holiday.day, holiday.name) for holiday in found],
+        dry_run=dry_run,
+    )
