@@ -171,6 +171,10 @@ def _page(
         "delete": delete,
         "zone_options": zone_options(now),
     }
+    if tab == WORKING_TIMES:
+        context["working_time_rows"] = selectors.working_time_rows(
+            context["working_times"], now=now
+        )
     if tab == AUTOMATIC:
         rows = selectors.staff_rows(now=now, pending=pending)
         context |= {

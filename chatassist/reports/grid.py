@@ -8,7 +8,7 @@ store's clocks show them, so after a change they shift, and a marker shows the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -74,6 +74,7 @@ class GridDay:
     lanes: list[LaneDay]
     gap_texts: list[str]
     single_texts: list[str]
+    exception_texts: list[str] = field(default_factory=list)  # "Taipei day: closed (...)"
 
     @property
     def style(self) -> str:
@@ -175,6 +176,7 @@ def _grid_day(
             f"{weekly.stretch_text(single, day=store_day, zone=zone)} {_who(single, staff)}"
             for single in day.single
         ],
+        exception_texts=[mark.text for mark in report.exceptions_on(store_day.date)],
     )
 
 
