@@ -6,7 +6,7 @@ Rules that also involve assignment (the auto-assignment toggle rule) are checked
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -86,13 +86,15 @@ def working_time_save(
     hours: object,
     working_time: WorkingTime | None = None,
     exceptions: object = None,
+    exception_names: dict[str, str] | None = None,
 ) -> WorkingTime:
     """Create or update a working time and its ranges (``working_time`` without a pk, as an
     admin form gives, is created).
 
     ``exceptions`` in the configuration form (``{"2026-12-31": [["09:00", "15:00"]]}``)
-    replaces its dated exceptions (an existing date keeps its name); None keeps them, checked
-    against the new weekly hours.
+    replaces its dated exceptions (an existing date keeps its name unless
+    ``exception_names``, by ``YYYY-MM-DD``, gives one); None keeps them, checked against the
+    new weekly hours.
     """
     clean_name, clean_zone, ranges = working_time_validate(
         name=name, timezone=timezone, hours=hours
@@ -102,6 +104,13 @@ def working_time_save(
         new_exceptions = exceptions_validate(weekly=ranges, exceptions=kept)
     else:
         new_exceptions = exceptions_from_config(exceptions, weekly=ranges, names=kept)
+        if exception_names is not None:
+            new_exceptions = tuple(
+                replace(item, name=_clean_exception_name(exception_names[key]))
+                if (key := item.day.isoformat()) in exception_names
+                else item
+                for item in new_exceptions
+            )
     clash = WorkingTime.objects.filter(name=clean_name)
     if working_time is not None and working_time.pk:
         clash = clash.exclude(pk=working_time.pk)
