@@ -76,6 +76,7 @@ def test_the_coverage_week_marks_the_exception_days(manager_client, christmas_we
 
     days = {day.coverage.day.date.isoformat(): day for day in response.context["grid"].days}
     assert days["2026-12-25"].exception_texts == ["Taipei day: closed (Christmas Day)"]
+    assert days["2026-12-25"].exception_badge == "Christmas Day"
     assert days["2026-12-24"].exception_texts == []
     page = response.content.decode()
     assert page.count("Taipei day: closed (Christmas Day)") >= 2  # the grid and the table

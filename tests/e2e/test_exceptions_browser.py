@@ -105,12 +105,17 @@ def test_christmas_closed_new_years_eve_short_and_taiwans_holidays(
     assert all(saved[item.day.isoformat()] == [] for item in expected)
 
     # Coverage marks the day; Next in line says why Alice is not in line.
-    page.goto(f"{live_server.url}/admin/chat-assistant/reports/coverage/?week={christmas.isoformat()}")
-    expect(
-        page.locator("[data-day-exception]", has_text="Taipei day: closed (Christmas)")
-    ).to_be_visible()
+    page.goto(
+        f"{live_server.url}/admin/chat-assistant/reports/coverage/?week={christmas.isoformat()}"
+    )
+    badge = page.locator("[data-day-exception]")
+    expect(badge).to_have_text("Christmas")
+    expect(badge).to_have_attribute("title", "Taipei day: closed (Christmas)")
+    expect(page.locator("[data-row-exception]")).to_have_text("Taipei day: closed (Christmas)")
     screenshot("04-coverage-marks-christmas")
-    page.goto(f"{live_server.url}/admin/chat-assistant/reports/next-in-line/?at={christmas.isoformat()}T10:00")
+    page.goto(
+        f"{live_server.url}/admin/chat-assistant/reports/next-in-line/?at={christmas.isoformat()}T10:00"
+    )
     expect(page.locator("body")).to_contain_text("closed today: Christmas")
     screenshot("05-next-in-line-closed-today")
 
