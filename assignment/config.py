@@ -28,7 +28,8 @@ TOGGLE_RULE_MESSAGE = gettext_lazy(
     "time. Give a staff member a working time first."
 )
 TOP_LEVEL_KEYS = {"auto_assign", "working_times", "staff"}
-WORKING_TIME_KEYS = {"name", "timezone", "hours"}
+WORKING_TIME_KEYS = {"name", "timezone", "hours", "exceptions"}
+WORKING_TIME_REQUIRED_KEYS = {"name", "timezone", "hours"}  # no "exceptions": keep them
 STAFF_KEYS = {"email", "name", "working_time", "active", "max_open_sessions"}
 STAFF_REQUIRED_KEYS = {"email", "name"}
 
@@ -96,12 +97,19 @@ def working_time_delete(*, working_time: WorkingTime) -> None:
 
 def export_config() -> dict[str, Any]:
     settings_row = AssignmentSettings.objects.filter(pk=AssignmentSettings.SINGLETON_ID).first()
-    working_times = WorkingTime.objects.prefetch_related("weekly_ranges").order_by("name")
+    working_times = WorkingTime.objects.prefetch_related(
+        "weekly_ranges", "exceptions__ranges"
+    ).order_by("name")
     staff = Staff.objects.select_related("working_time").order_by("email")
     return {
         "auto_assign": bool(settings_row and settings_row.auto_assign),
         "working_times": [
-            {"name": wt.name, "timezone": wt.timezone, "hours": wt.hours_config()}
+            {
+                "name": wt.name,
+                "timezone": wt.timezone,
+                "hours": wt.hours_config(),
+                "exceptions": wt.exceptions_config(),
+            }
             for wt in working_times
         ],
         "staff": [
@@ -147,7 +155,7 @@ def _import_working_times(entries: list[dict], counts: dict[str, int]) -> dict[s
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"working_times[{index}]"
-        _check_keys(entry, WORKING_TIME_KEYS, WORKING_TIME_KEYS, where=where)
+        _check_keys(entry, WORKING_TIME_KEYS, WORKING_TIME_REQUIRED_KEYS, where=where)
         name = entry["name"]
         if isinstance(name, str):
             where = f"{where} ({name!r})"
@@ -155,9 +163,18 @@ def _import_working_times(entries: list[dict], counts: dict[str, int]) -> dict[s
                 raise ConfigError(f"{where}: the name appears twice in the file.")
             seen.add(name.strip())
         existing = by_name.get(name.strip()) if isinstance(name, str) else None
+        # Without the key, a working time keeps its exceptions (None); with it, they are
+        # replaced ({} removes them all).
+        exceptions = entry.get("exceptions")
+        if "exceptions" in entry and not isinstance(exceptions, dict):
+            raise ConfigError(f"{where}: exceptions: must be an object of YYYY-MM-DD dates.")
         try:
             saved = staff_services.working_time_save(
-                name=name, timezone=entry["timezone"], hours=entry["hours"], working_time=existing
+                name=name,
+                timezone=entry["timezone"],
+                hours=entry["hours"],
+                working_time=existing,
+                exceptions=exceptions,
             )
         except ValidationError as error:
             raise ConfigError(f"{where}: {_describe(error)}") from None

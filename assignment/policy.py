@@ -3,8 +3,9 @@
 The rule, in one place (this module):
 
 * **Eligible**: active, of a working time that is on duty at the decision's instant (judged
-  in the working time's own zone by ``staff.schedule``), and under their capacity
-  (``staff_in_line``).
+  in the working time's own zone by ``staff.schedule``: its weekly hours, except on a date
+  with an exception, whose ranges replace that weekday's, none meaning closed), and under
+  their capacity (``staff_in_line``).
 * **Order**: never assigned first, then the oldest last assignment; ties go to the staff
   member added first, the lowest id, whatever their working time (``staff_in_line``).
 * **The instant**: a new session is decided at its creation instant (``created_at``), a
@@ -50,8 +51,8 @@ reason.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -67,7 +68,7 @@ from assignment import decisions
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession
 from events import outbox
 from staff import schedule
-from staff.models import Staff, WorkingRange, WorkingTime
+from staff.models import ExceptionRange, Staff, WorkingRange, WorkingTime, WorkingTimeException
 
 QUEUE_REASON_PREFIX = "from the waiting queue; "
 
@@ -111,12 +112,17 @@ class Decision:
 
 @dataclass(frozen=True)
 class WorkingTimeHours:
+    """A working time as the rule judges it: its zone, weekly ranges and dated exceptions."""
+
     id: int
     zone_name: str
     ranges: tuple[schedule.WeeklyRange, ...]
+    exceptions: schedule.Exceptions = field(default_factory=dict)
 
     def on_duty(self, at: datetime) -> bool:
-        return schedule.is_on_duty(self.ranges, schedule.zone_for(self.zone_name), at)
+        return schedule.is_on_duty(
+            self.ranges, schedule.zone_for(self.zone_name), at, self.exceptions
+        )
 
 
 # --- The rule ------------------------------------------------------------------------------
@@ -183,23 +189,60 @@ def describe_duration(elapsed: timedelta) -> str:
 # --- Selectors -------------------------------------------------------------------------------
 
 
+# Every working time's weekly ranges and dated exceptions as rows of one shape, for one
+# statement on every database: (working time, zone, weekday, NULL, start, end, NULL) for a
+# weekly range; (working time, zone, NULL, date, start, end, name) for an exception's range,
+# start and end NULL for a closed day.
+_HOURS_ROWS = f"""
+    SELECT ranges.working_time_id, working_time.timezone, ranges.weekday,
+           CAST(NULL AS date) AS on_date, ranges.start_minute, ranges.end_minute,
+           CAST(NULL AS varchar(200)) AS name
+    FROM {WorkingRange._meta.db_table} AS ranges
+    JOIN {WorkingTime._meta.db_table} AS working_time ON working_time.id = ranges.working_time_id
+    UNION ALL
+    SELECT exception.working_time_id, working_time.timezone, NULL, exception.date,
+           exception_range.start_minute, exception_range.end_minute, exception.name
+    FROM {WorkingTimeException._meta.db_table} AS exception
+    JOIN {WorkingTime._meta.db_table} AS working_time ON working_time.id = exception.working_time_id
+    LEFT JOIN {ExceptionRange._meta.db_table} AS exception_range
+        ON exception_range.exception_id = exception.id
+"""
+HoursRow = tuple[int, str, int | None, date | str | None, int | None, int | None, str | None]
+
+
 def working_time_hours() -> list[WorkingTimeHours]:
-    """Every working time's zone and ranges, in one query."""
-    rows = WorkingRange.objects.values_list(
-        "working_time_id", "working_time__timezone", "weekday", "start_minute", "end_minute"
-    )
-    return collect_hours(rows)
+    """Every working time's zone, weekly ranges and dated exceptions, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_HOURS_ROWS)
+        return collect_hours(cursor.fetchall())
 
 
-def collect_hours(rows: Iterable[tuple[int, str, int, int, int]]) -> list[WorkingTimeHours]:
-    collected: dict[int, tuple[str, list[schedule.WeeklyRange]]] = {}
-    for working_time_id, zone_name, weekday, start, end in rows:
-        collected.setdefault(working_time_id, (zone_name, []))[1].append(
-            schedule.WeeklyRange(weekday, start, end)
-        )
+def collect_hours(rows: Iterable[HoursRow]) -> list[WorkingTimeHours]:
+    """Rows of ``_HOURS_ROWS`` gathered per working time."""
+    zones: dict[int, str] = {}
+    weekly: dict[int, list[schedule.WeeklyRange]] = {}
+    dated: dict[int, dict[date, tuple[list[tuple[int, int]], str]]] = {}
+    for working_time_id, zone_name, weekday, on_date, start, end, name in rows:
+        zones[working_time_id] = zone_name
+        if on_date is None:
+            assert weekday is not None and start is not None and end is not None
+            weekly.setdefault(working_time_id, []).append(schedule.WeeklyRange(weekday, start, end))
+            continue
+        day = date.fromisoformat(on_date) if isinstance(on_date, str) else on_date  # SQLite
+        day_ranges, _ = dated.setdefault(working_time_id, {}).setdefault(day, ([], name or ""))
+        if start is not None and end is not None:
+            day_ranges.append((start, end))
     return [
-        WorkingTimeHours(working_time_id, zone_name, tuple(sorted(ranges)))
-        for working_time_id, (zone_name, ranges) in collected.items()
+        WorkingTimeHours(
+            working_time_id,
+            zone_name,
+            tuple(sorted(weekly.get(working_time_id, ()))),
+            {
+                day: schedule.DateException(day, tuple(sorted(day_ranges)), name)
+                for day, (day_ranges, name) in sorted(dated.get(working_time_id, {}).items())
+            },
+        )
+        for working_time_id, zone_name in zones.items()
     ]
 
 
@@ -358,18 +401,16 @@ def _stamp(*, session_id: int, staff_id: int, stamp: datetime) -> None:
 #
 # ``chatassist_assign_next`` (assignment/sql/assign_next.sql) takes the lock and runs the
 # rule inside the server. Who is on duty is judged here, by ``staff.schedule``, from this
-# process's copy of the working hours: hours change a few times a year and are needed by
-# every decision, so each call carries the digest of the copy it judged from, and the
-# database, under the lock, refuses a stale one ("stale"): the copy is then read again.
+# process's copy of the working hours (weekly ranges and dated exceptions): they change a
+# few times a year and are needed by every decision, so each call carries the digest of the
+# copy it judged from, and the database, under the lock, refuses a stale one ("stale"): the
+# copy is then read again. (An exception's name is a label: not in the digest.)
 
 _ASSIGN_NEXT = "SELECT * FROM chatassist_assign_next(%s, %s::bigint[], %s, %s, %s)"
 _HOURS_WITH_DIGEST = f"""
-    SELECT digest.value, ranges.working_time_id, working_time.timezone,
-           ranges.weekday, ranges.start_minute, ranges.end_minute
+    SELECT digest.value, hours.*
     FROM (SELECT chatassist_hours_digest() AS value) AS digest
-    LEFT JOIN {WorkingRange._meta.db_table} AS ranges ON TRUE
-    LEFT JOIN {WorkingTime._meta.db_table} AS working_time
-        ON working_time.id = ranges.working_time_id
+    LEFT JOIN ({_HOURS_ROWS}) AS hours ON TRUE
 """
 _DATABASE_OUTCOMES = {
     "assigned": Outcome.ASSIGNED,

@@ -13,7 +13,8 @@ daylight-saving transition), and in each segment a wall-clock range ``[start, en
 exactly the instants ``[start - offset, end - offset)`` that fall inside the segment. This
 agrees with ``schedule.is_on_duty`` at every instant: a range (or the part of it) in the
 hour skipped when clocks spring forward covers nothing, and a range in the hour repeated
-when clocks fall back is met in both segments, so it counts twice.
+when clocks fall back is met in both segments, so it counts twice. A local date with a dated
+exception takes the exception's ranges instead of its weekday's (``schedule.ranges_on``).
 
 The store's days are the same idea seen from the store's zone: a day runs from one local
 midnight to the next, which is 23 hours on the day clocks spring forward and 25 when they
@@ -26,13 +27,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from staff.schedule import MINUTES_PER_DAY, WeeklyRange
+from staff.schedule import MINUTES_PER_DAY, Exceptions, WeeklyRange, ranges_on
 
 DAYS_PER_WEEK = 7
 # Offsets are probed this far apart, then the change is found to the second. Real zones
@@ -58,10 +59,12 @@ class Interval:
 
 @dataclass(frozen=True)
 class Shift:
-    """A working time as the coverage maths needs it: weekly ranges read in a zone."""
+    """A working time as the coverage maths needs it: weekly ranges read in a zone, and the
+    dated exceptions that replace them on their dates."""
 
     zone: ZoneInfo
     ranges: tuple[WeeklyRange, ...]
+    exceptions: Exceptions = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -196,24 +199,29 @@ def _is_skipped(wall: datetime, zone: ZoneInfo) -> bool:
 
 
 def on_duty_intervals(
-    *, ranges: Iterable[WeeklyRange], zone: ZoneInfo, start: datetime, end: datetime
+    *,
+    ranges: Iterable[WeeklyRange],
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    exceptions: Exceptions | None = None,
 ) -> tuple[Interval, ...]:
-    """The instants in ``[start, end)`` when ``ranges``, read in ``zone``, are on duty.
+    """The instants in ``[start, end)`` when ``ranges``, read in ``zone``, are on duty, with
+    ``exceptions`` replacing the ranges of their dates.
 
     Sorted and merged (touching intervals joined). See the module docstring for how
     daylight-saving changes are handled.
     """
     start, end = _as_utc(start), _as_utc(end)
-    by_weekday: dict[int, list[WeeklyRange]] = defaultdict(list)
-    for weekly_range in ranges:
-        by_weekday[weekly_range.weekday].append(weekly_range)
-    if not by_weekday or end <= start:
+    ranges = tuple(ranges)
+    exceptions = exceptions or {}
+    if not (ranges or exceptions) or end <= start:
         return ()
     found: list[Interval] = []
     for segment_start, segment_end, offset in _offset_segments(zone, start, end):
         first_day = _wall(segment_start, offset).date() - timedelta(days=1)  # tails of ranges
         last_day = _wall(segment_end, offset).date()
-        for wall_start, wall_end in _wall_ranges(by_weekday, first_day, last_day):
+        for wall_start, wall_end in _wall_ranges(ranges, exceptions, first_day, last_day):
             begin = max(segment_start, _instant(wall_start, offset))
             finish = min(segment_end, _instant(wall_end, offset))
             if begin < finish:
@@ -222,22 +230,29 @@ def on_duty_intervals(
 
 
 def on_duty_time(
-    *, ranges: Iterable[WeeklyRange], zone: ZoneInfo, start: datetime, end: datetime
+    *,
+    ranges: Iterable[WeeklyRange],
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    exceptions: Exceptions | None = None,
 ) -> timedelta:
     """How long ``ranges`` are on duty in ``[start, end)``, in real (elapsed) time."""
-    return total(on_duty_intervals(ranges=ranges, zone=zone, start=start, end=end))
+    return total(
+        on_duty_intervals(ranges=ranges, zone=zone, start=start, end=end, exceptions=exceptions)
+    )
 
 
 def _wall_ranges(
-    by_weekday: Mapping[int, list[WeeklyRange]], first_day: date, last_day: date
+    ranges: tuple[WeeklyRange, ...], exceptions: Exceptions, first_day: date, last_day: date
 ) -> Iterable[tuple[datetime, datetime]]:
     """Each range as naive wall-clock ``(start, end)`` on the local days given."""
     day = first_day
     while day <= last_day:
         midnight = datetime.combine(day, time(0))
-        for weekly_range in by_weekday.get(day.weekday(), ()):
-            length = (weekly_range.end - weekly_range.start) % MINUTES_PER_DAY or MINUTES_PER_DAY
-            begin = midnight + timedelta(minutes=weekly_range.start)
+        for range_start, range_end in ranges_on(day, ranges, exceptions):
+            length = (range_end - range_start) % MINUTES_PER_DAY or MINUTES_PER_DAY
+            begin = midnight + timedelta(minutes=range_start)
             yield begin, begin + timedelta(minutes=length)
         day += timedelta(days=1)
 
@@ -379,7 +394,11 @@ def week_coverage(
     entries = [entry for entry in roster if entry.shift in shifts]
     shift_intervals = {
         key: on_duty_intervals(
-            ranges=shifts[key].ranges, zone=shifts[key].zone, start=start, end=end
+            ranges=shifts[key].ranges,
+            zone=shifts[key].zone,
+            start=start,
+            end=end,
+            exceptions=shifts[key].exceptions,
         )
         for key in {entry.shift for entry in entries}
     }

@@ -62,6 +62,13 @@ class WorkingTime(models.Model):
         """``summary()`` as an attribute, for lists and templates."""
         return self.summary()
 
+    def date_exceptions(self) -> tuple[schedule.DateException, ...]:
+        """Its dated exceptions as schedule values, by date (uses prefetched rows)."""
+        return tuple(sorted(exception.as_schedule() for exception in self.exceptions.all()))
+
+    def exceptions_config(self) -> dict[str, list]:
+        return schedule.exceptions_to_config(self.date_exceptions())
+
 
 class WorkingRange(models.Model):
     """One ``[start, end)`` range of a weekday; ``end < start`` runs past midnight.
@@ -108,6 +115,74 @@ class WorkingRange(models.Model):
     def __str__(self) -> str:
         return schedule.describe_range(
             schedule.WeeklyRange(self.weekday, self.start_minute, self.end_minute)
+        )
+
+
+class WorkingTimeException(models.Model):
+    """A calendar date (in the working time's zone) whose ranges replace the weekday's.
+
+    No ``ranges`` rows: closed all day. Overlaps with the neighbouring days are checked by
+    the schedule maths before saving, as for the weekly ranges.
+    """
+
+    working_time = models.ForeignKey(
+        WorkingTime, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=200, blank=True, help_text="e.g. Christmas Day.")
+
+    class Meta:
+        ordering = ["working_time", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["working_time", "date"], name="exception_one_per_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {schedule.describe_exception_hours(self.as_schedule())}"
+
+    def as_schedule(self) -> schedule.DateException:
+        """As a schedule value (uses prefetched ranges when there are any)."""
+        return schedule.DateException(
+            self.date,
+            tuple(sorted((row.start_minute, row.end_minute) for row in self.ranges.all())),
+            self.name,
+        )
+
+
+class ExceptionRange(models.Model):
+    """One ``[start, end)`` range of an exception's date; ``end < start`` runs past midnight."""
+
+    exception = models.ForeignKey(
+        WorkingTimeException, on_delete=models.CASCADE, related_name="ranges"
+    )
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["exception", "start_minute"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_minute__lt=schedule.MINUTES_PER_DAY),
+                name="exception_range_start_in_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_minute__lte=schedule.MINUTES_PER_DAY),
+                name="exception_range_end_in_day",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(start_minute=models.F("end_minute")),
+                name="exception_range_not_empty",
+            ),
+            models.UniqueConstraint(
+                fields=["exception", "start_minute"], name="exception_range_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = " (+1)" if self.end_minute < self.start_minute else ""
+        return (
+            f"{schedule.format_clock(self.start_minute)}-"
+            f"{schedule.format_clock(self.end_minute)}{suffix}"
         )
 
 

@@ -6,13 +6,19 @@ Working hours are wall-clock hours in the working time's own IANA zone. A range 
 (Sunday's tail runs into Monday). An instant is on duty when its local wall-clock time falls
 in a range, so a time skipped when clocks spring forward never occurs, and when clocks fall
 back both occurrences of the repeated hour count.
+
+Dated exceptions (``DateException``): on a calendar date of the working time's zone that
+has one, its ranges **replace** that weekday's ranges (none: closed all day). A range
+belongs to the date it starts on, so the tail of the previous day's range still runs into
+an exception date, and an exception's own past-midnight tail runs into the next date.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -74,13 +80,66 @@ def known_zone_names() -> list[str]:
     return sorted(_known_zones())
 
 
-def is_on_duty(ranges: tuple[WeeklyRange, ...], zone: ZoneInfo, at: datetime) -> bool:
-    """Whether ``at`` (an aware instant) falls in one of ``ranges`` read in ``zone``."""
+@dataclass(frozen=True, order=True)
+class DateException:
+    """Hours that replace the weekday's on one calendar date; no ranges: closed all day.
+
+    ``ranges`` are ``(start, end)`` minutes as in ``WeeklyRange`` (``end < start`` runs
+    past midnight into the next date). ``name`` is a label ("Christmas Day"), not a rule.
+    """
+
+    day: date
+    ranges: tuple[tuple[int, int], ...] = ()
+    name: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return not self.ranges
+
+
+Exceptions = Mapping[date, DateException]
+_NO_EXCEPTIONS: dict[date, DateException] = {}
+
+
+def is_on_duty(
+    ranges: tuple[WeeklyRange, ...],
+    zone: ZoneInfo,
+    at: datetime,
+    exceptions: Exceptions = _NO_EXCEPTIONS,
+) -> bool:
+    """Whether ``at`` (an aware instant) falls in one of ``ranges`` read in ``zone``, with
+    ``exceptions`` (by date) replacing the weekly ranges of their dates."""
     if at.tzinfo is None:
         raise ValueError("is_on_duty needs an aware datetime")
     local = at.astimezone(zone)
     weekday, minute = local.weekday(), local.hour * 60 + local.minute
-    return any(weekly_range.covers(weekday, minute) for weekly_range in ranges)
+    if not exceptions:
+        return any(weekly_range.covers(weekday, minute) for weekly_range in ranges)
+    today = local.date()
+    if any(
+        _starts_cover(start, end, minute) for start, end in ranges_on(today, ranges, exceptions)
+    ):
+        return True
+    if today == date.min:
+        return False
+    yesterday = ranges_on(today - timedelta(days=1), ranges, exceptions)
+    return any(end < start and minute < end for start, end in yesterday)
+
+
+def _starts_cover(start: int, end: int, minute: int) -> bool:
+    """Whether a range starting on this date covers ``minute`` of this date."""
+    return start <= minute < end if start < end else minute >= start
+
+
+def ranges_on(
+    day: date, weekly: Iterable[WeeklyRange], exceptions: Exceptions
+) -> tuple[tuple[int, int], ...]:
+    """The ``(start, end)`` ranges that start on ``day``: its exception's, else its weekday's."""
+    exception = exceptions.get(day)
+    if exception is not None:
+        return exception.ranges
+    weekday = day.weekday()
+    return tuple((item.start, item.end) for item in weekly if item.weekday == weekday)
 
 
 # --- Parsing and formatting the configuration form: {"mon": [["09:00", "18:00"]], ...} ---
@@ -121,14 +180,15 @@ def parse_hours(hours: object) -> tuple[WeeklyRange, ...]:
     return validate_ranges(ranges)
 
 
-def _parse_range(day: str, pair: object) -> WeeklyRange:
+def _parse_range(day: str, pair: object, *, label: str | None = None) -> WeeklyRange:
+    label = label or day
     if not (isinstance(pair, list | tuple) and len(pair) == 2):
-        raise ScheduleError(f"{day}: each range is a pair [start, end], not {pair!r}.")
+        raise ScheduleError(f"{label}: each range is a pair [start, end], not {pair!r}.")
     try:
         start = parse_clock(pair[0], is_end=False)
         end = parse_clock(pair[1], is_end=True)
     except ScheduleError as error:
-        raise ScheduleError(f"{day}: {error}") from None
+        raise ScheduleError(f"{label}: {error}") from None
     return WeeklyRange(DAY_KEYS.index(day), start, end)
 
 
@@ -201,3 +261,119 @@ def summarize_hours(ranges: tuple[WeeklyRange, ...] | list[WeeklyRange]) -> str:
         parts.append(f"{days} {spans}")
         day = last + 1
     return ", ".join(parts)
+
+
+# --- Dated exceptions in the configuration form: {"2026-12-31": [["09:00", "15:00"]]} --------
+
+
+def parse_date(text: object) -> date:
+    """A calendar date written ``YYYY-MM-DD``; ScheduleError otherwise."""
+    if isinstance(text, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ScheduleError(f"{text!r} is not a date of the form YYYY-MM-DD.")
+
+
+def parse_exception_ranges(day: date, day_ranges: object) -> tuple[tuple[int, int], ...]:
+    """One date's ranges in the configuration form; ScheduleError starting with the date."""
+    label = day.isoformat()
+    if not isinstance(day_ranges, list | tuple):
+        raise ScheduleError(f"{label}: expected a list of [start, end] ranges ([] is closed).")
+    parsed = []
+    for pair in day_ranges:
+        weekly_range = _parse_range(DAY_KEYS[day.weekday()], pair, label=label)
+        parsed.append((weekly_range.start, weekly_range.end))
+    return tuple(sorted(parsed))
+
+
+def parse_exceptions(exceptions: object) -> dict[date, tuple[tuple[int, int], ...]]:
+    """Validate exceptions in the configuration form (dates to lists of ranges) one by one.
+
+    Overlaps with the neighbouring days need the weekly hours: ``validate_exceptions``.
+    """
+    if not isinstance(exceptions, dict):
+        raise ScheduleError("Exceptions must be an object of YYYY-MM-DD dates to ranges.")
+    parsed: dict[date, tuple[tuple[int, int], ...]] = {}
+    for key, day_ranges in exceptions.items():
+        day = parse_date(key)
+        parsed[day] = parse_exception_ranges(day, day_ranges)
+    return parsed
+
+
+def validate_exceptions(
+    weekly: Iterable[WeeklyRange], exceptions: Iterable[DateException]
+) -> tuple[DateException, ...]:
+    """Reject zero-length ranges and overlaps on and around each exception date.
+
+    Overlaps are checked as for weekly hours, across both midnights of an exception date:
+    the previous day's tail against its ranges, its own tail against the next day's.
+    Messages start with the exception's date.
+    """
+    weekly = tuple(weekly)
+    by_day = {exception.day: exception for exception in exceptions}
+    for exception in by_day.values():
+        for start, end in exception.ranges:
+            if start == end:
+                raise ScheduleError(
+                    f"{_describe_dated(exception.day, start, end)}: a range cannot end as it "
+                    "starts."
+                )
+    for day in sorted(by_day):
+        for first_day in (day - timedelta(days=1), day):
+            if date.min < first_day < date.max:
+                _check_two_days(first_day, weekly, by_day, blame=day)
+    return tuple(by_day[day] for day in sorted(by_day))
+
+
+def _check_two_days(
+    first_day: date, weekly: tuple[WeeklyRange, ...], by_day: Exceptions, *, blame: date
+) -> None:
+    """Overlaps among the ranges starting on ``first_day`` and the day after it."""
+    pieces = []
+    for offset in (0, 1):
+        day = first_day + timedelta(days=offset)
+        for start, end in ranges_on(day, weekly, by_day):
+            length = (end - start) % MINUTES_PER_DAY or MINUTES_PER_DAY
+            begin = offset * MINUTES_PER_DAY + start
+            pieces.append((begin, begin + length, day, start, end))
+    pieces.sort()
+    for first, second in zip(pieces, pieces[1:], strict=False):
+        if second[0] < first[1]:
+            described = [
+                _describe_dated(*piece[2:], weekly=piece[2] not in by_day)
+                for piece in (first, second)
+            ]
+            # The message starts with the exception at fault, as the file's entries do.
+            if second[2] != blame and first[2] == blame:
+                described.reverse()
+            raise ScheduleError(f"{described[1]} overlaps {described[0]}.")
+
+
+def _describe_dated(day: date, start: int, end: int, *, weekly: bool = False) -> str:
+    suffix = " (+1)" if end < start else ""
+    span = f"{format_clock(start)}-{format_clock(end)}{suffix}"
+    if weekly:
+        return f"{day.isoformat()} {span} (the weekly hours of {DAY_KEYS[day.weekday()]})"
+    return f"{day.isoformat()} {span}"
+
+
+def exceptions_to_config(exceptions: Iterable[DateException]) -> dict[str, list]:
+    """The configuration form of ``exceptions``, by date; ``[]`` for a closed day."""
+    return {
+        exception.day.isoformat(): [
+            [format_clock(start), format_clock(end)] for start, end in sorted(exception.ranges)
+        ]
+        for exception in sorted(exceptions)
+    }
+
+
+def describe_exception_hours(exception: DateException) -> str:
+    """ "closed" or "09:00-15:00, 22:00-02:00 (+1)"."""
+    if exception.closed:
+        return "closed"
+    return ", ".join(
+        f"{format_clock(start)}-{format_clock(end)}{' (+1)' if end < start else ''}"
+        for start, end in sorted(exception.ranges)
+    )

@@ -24,12 +24,50 @@ class CoverageReport:
     def staff_by_id(self) -> dict[int, Staff]:
         return {member.pk: member for member in self.staff}
 
+    def exceptions_on(self, day: date) -> list[ExceptionMark]:
+        """The dated exceptions of the staffed working times on ``day`` (their own local
+        date), by working time name."""
+        names = {
+            member.working_time_id: member.working_time.name
+            for member in self.staff
+            if member.working_time is not None
+        }
+        return sorted(
+            ExceptionMark(names[key], shift.exceptions[day])
+            for key, shift in self.shifts.items()
+            if key in names and day in shift.exceptions
+        )
+
+
+@dataclass(frozen=True, order=True)
+class ExceptionMark:
+    """A working time's exception on a day, as the week shows it."""
+
+    working_time: str
+    exception: schedule.DateException
+
+    @property
+    def text(self) -> str:
+        """ "Taipei day: closed (Christmas Day)", "Taipei day: 09:00-15:00 (New Year's Eve)"."""
+        label = f" ({self.exception.name})" if self.exception.name else ""
+        return f"{self.working_time}: {schedule.describe_exception_hours(self.exception)}{label}"
+
+    def as_json(self) -> dict:
+        return {
+            "working_time": self.working_time,
+            "name": self.exception.name,
+            "closed": self.exception.closed,
+            "hours": schedule.exceptions_to_config([self.exception])[
+                self.exception.day.isoformat()
+            ],
+        }
+
 
 def coverage_report(*, week_of: date, zone: ZoneInfo) -> CoverageReport:
     """Who covers the store in the week (Monday to Sunday, in ``zone``) containing
     ``week_of`` (between FIRST_DAY and LAST_DAY). Two queries."""
     shifts = {
-        hours.id: coverage.Shift(schedule.zone_for(hours.zone_name), hours.ranges)
+        hours.id: coverage.Shift(schedule.zone_for(hours.zone_name), hours.ranges, hours.exceptions)
         for hours in policy.working_time_hours()
     }
     members = roster()
@@ -120,6 +158,7 @@ def coverage_as_json(report: CoverageReport) -> dict:
                 "end": when(day.day.end),
                 "hours": day.day.hours,
                 "clock_change": day_change(day.day, report.zone),
+                "exceptions": [mark.as_json() for mark in report.exceptions_on(day.day.date)],
                 "gaps": [stretch(gap) for gap in day.gaps],
                 "single": [stretch(single, with_staff=True) for single in day.single],
             }
@@ -141,6 +180,8 @@ def coverage_as_lines(report: CoverageReport) -> list[str]:
         if change := day_change(day.day, report.zone):
             heading += f" ({_duration_text(day.day.length)} day: {change})"
         lines.append(heading)
+        for mark in report.exceptions_on(day.day.date):
+            lines.append(f"  exception:       {mark.text}")
         if day.gaps:
             gaps = ", ".join(stretch_text(gap, day=day.day, zone=report.zone) for gap in day.gaps)
             lines.append(f"  nobody on duty:  {gaps}")

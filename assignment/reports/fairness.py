@@ -93,6 +93,7 @@ def fairness(*, now: datetime, periods: tuple[int, ...] = FAIRNESS_PERIODS) -> l
                 zone=schedule.zone_for(hours.zone_name),
                 start=start,
                 end=now,
+                exceptions=hours.exceptions,
             )
             for working_time_id, hours in shifts.items()
             if working_time_id in staffed

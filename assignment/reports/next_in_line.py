@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext
 
@@ -36,7 +36,9 @@ def next_in_line(*, at: datetime, now: datetime) -> NextInLine:
     As ``on_duty --at``: working hours are judged at ``at``; order and capacity come from the
     current data, and the reason ("last assigned N min ago") is as of ``now``. Three queries.
     """
-    on_duty = set(policy.working_times_on_duty(policy.working_time_hours(), at))
+    hours = policy.working_time_hours()
+    on_duty = set(policy.working_times_on_duty(hours, at))
+    closed_by = {item.id: text for item in hours if (text := _closed_by_exception(item, at))}
     candidates = list(
         policy.staff_in_line(on_duty_working_time_ids=on_duty).select_related("working_time")
     )
@@ -55,7 +57,7 @@ def next_in_line(*, at: datetime, now: datetime) -> NextInLine:
             staff=member,
             position=None,
             reason=policy.describe_reason(previous=member.last_assigned_at, now=now),
-            not_in_line=_why_not_in_line(member, on_duty),
+            not_in_line=_why_not_in_line(member, on_duty, closed_by),
             local_time=_local_time(member, at),
         )
         for member in roster()
@@ -64,14 +66,36 @@ def next_in_line(*, at: datetime, now: datetime) -> NextInLine:
     return NextInLine(at=at, now=now, in_line=in_line, not_in_line=not_in_line)
 
 
-def _why_not_in_line(member: Staff, on_duty: set[int]) -> tuple[str, ...]:
+def _closed_by_exception(hours: policy.WorkingTimeHours, at: datetime) -> str | None:
+    """ "closed today: Christmas Day" when a dated exception is why ``hours`` are off duty
+    at ``at`` (the weekly hours alone would be on), else None."""
+    zone = schedule.zone_for(hours.zone_name)
+    if hours.on_duty(at) or not schedule.is_on_duty(hours.ranges, zone, at):
+        return None
+    today = at.astimezone(zone).date()
+    exception = hours.exceptions.get(today)
+    when = "today"
+    if exception is None:  # the weekly range that would run past midnight into today
+        exception = hours.exceptions.get(today - timedelta(days=1))
+        when = "yesterday"
+    if exception is None:
+        return None
+    label = exception.name or exception.day.isoformat()
+    if exception.closed:
+        return f"closed {when}: {label}"
+    return f"special hours {when}: {label} ({schedule.describe_exception_hours(exception)})"
+
+
+def _why_not_in_line(
+    member: Staff, on_duty: set[int], closed_by: dict[int, str]
+) -> tuple[str, ...]:
     reasons = []
     if not member.active:
         reasons.append(gettext("away"))
     if member.working_time_id is None:
         reasons.append(gettext("no working time"))
     elif member.working_time_id not in on_duty:
-        reasons.append(gettext("off duty"))
+        reasons.append(closed_by.get(member.working_time_id, gettext("off duty")))
     if not member.has_room:
         reasons.append(
             gettext("at capacity (%(open)d of %(capacity)d)")

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone as django_timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from chatassist.pages import time_zones
-from staff import schedule
+from staff import holidays, schedule
 from staff import services as staff_services
 from staff.models import WorkingTime
 
@@ -106,12 +108,99 @@ class DayRow:
         return schedule.DAY_KEYS.index(self.key)
 
 
+@dataclass
+class ExceptionRow:
+    """One dated exception of the pop-up: its date (fixed once added), name and ranges
+    (none: closed all day), with the errors found in it."""
+
+    day: str  # YYYY-MM-DD
+    name: str = ""
+    ranges: list[RangeRow] = field(default_factory=list)
+    error: str = ""
+    upcoming: bool = True  # past ones are carried along hidden, so saving keeps them
+
+    @property
+    def key(self) -> str:
+        return f"exc-{self.day}"
+
+    @property
+    def label(self) -> str:
+        try:
+            day = date.fromisoformat(self.day)
+        except ValueError:
+            return self.day
+        return f"{day:%a} {day.day} {day:%b %Y}"
+
+    @property
+    def closed(self) -> bool:
+        return not any(not row.is_blank for row in self.ranges)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.error) or any(row.has_errors for row in self.ranges)
+
+
+@dataclass
+class NewException:
+    """The "Add a date" inputs of the Exceptions part."""
+
+    day: str = ""
+    name: str = ""
+    kind: str = "closed"  # or "hours"
+    start: str = ""
+    end: str = ""
+    day_error: str = ""
+    error: str = ""
+
+
+@dataclass
+class HolidayChoice:
+    day: date
+    name: str
+    taken: bool  # the date already has an exception
+
+    @property
+    def value(self) -> str:
+        return self.day.isoformat()
+
+
+@dataclass
+class HolidayPicker:
+    """ "Add public holidays": a country (and subdivision), a year, the list to choose from."""
+
+    country: str = ""
+    subdiv: str = ""
+    year: str = ""
+    error: str = ""
+    shown: list[HolidayChoice] = field(default_factory=list)
+
+    @property
+    def countries(self) -> tuple[tuple[str, str], ...]:
+        return holidays.countries()
+
+    @property
+    def subdivisions(self) -> tuple[tuple[str, str], ...]:
+        if not self.country:
+            return ()
+        try:
+            return holidays.subdivisions(self.country)
+        except holidays.HolidayLookupError:
+            return ()
+
+
 class WorkingTimeForm(forms.Form):
     """Name, time zone and weekly hours of a working time, as the pop-up posts them.
 
     The hours arrive as repeated ``<day>-start`` / ``<day>-end`` inputs, one pair per range;
     a pair left blank is ignored. Without JavaScript, the "add a range" and "remove" buttons
     post the form with ``_add=<day>`` or ``_remove=<day>:<index>``, which only edits the rows.
+
+    Dated exceptions travel the same way: ``exc-date`` (one per exception) with its
+    ``exc-<date>-name`` and ranges ``exc-<date>-start`` / ``-end``; the "Add a date" inputs
+    (``new-exc-*``) and ``_add_exception``, ``_remove_exception=<date>``,
+    ``_add_exc_range=<date>``, ``_remove_exc_range=<date>:<index>``; public holidays are
+    listed with ``_show_holidays`` and the ticked ``holiday`` dates added with
+    ``_add_holidays``. All of it is saved with the rest by Save.
     """
 
     name = forms.CharField(required=False, strip=False)
@@ -129,10 +218,11 @@ class WorkingTimeForm(forms.Form):
         *,
         working_time: WorkingTime | None = None,
         now: datetime | None = None,
+        today: date | None = None,
     ) -> None:
         initial = {"name": "", "timezone": ""}
         hours = DEFAULT_HOURS
-        self.now = now or timezone.now()
+        self.now = now or django_timezone.now()
         if working_time is not None:
             initial = {"name": working_time.name, "timezone": working_time.timezone}
             hours = working_time.hours_config()
@@ -141,6 +231,33 @@ class WorkingTimeForm(forms.Form):
         self.hours_error = ""
         self.hours: dict[str, list[list[str]]] = {}
         self.days = self._days_from_data(data) if data is not None else self._days_from(hours)
+        self.today = today or django_timezone.localdate()
+        self.exceptions_error = ""
+        self.exceptions: dict[str, list[list[str]]] = {}
+        self.exception_rows = (
+            self._exceptions_from_data(data)
+            if data is not None
+            else self._exceptions_from(working_time)
+        )
+        self.new_exception = NewException(
+            **(
+                {
+                    "day": data.get("new-exc-date", "").strip(),
+                    "name": data.get("new-exc-name", ""),
+                    "kind": "hours" if data.get("new-exc-kind") == "hours" else "closed",
+                    "start": data.get("new-exc-start", "").strip(),
+                    "end": data.get("new-exc-end", "").strip(),
+                }
+                if data is not None
+                else {}
+            )
+        )
+        self.holiday_picker = HolidayPicker(
+            country=(data.get("holiday-country", "") if data is not None else "").strip().upper(),
+            subdiv=(data.get("holiday-subdiv", "") if data is not None else "").strip(),
+            year=(data.get("holiday-year", "") if data is not None else "").strip()
+            or str(self.today.year),
+        )
 
     # --- The rows of the hours editor -------------------------------------------------------
 
@@ -170,11 +287,187 @@ class WorkingTimeForm(forms.Form):
             by_key[add].ranges.append(RangeRow())
         elif day_key in by_key and index.isdigit() and int(index) < len(by_key[day_key].ranges):
             del by_key[day_key].ranges[int(index)]
-        else:
+        elif not self._apply_exception_action():
             return False
         # Still being edited, not submitted: redisplay without judging it yet.
         self._errors = ErrorDict()
         return True
+
+    # --- The Exceptions part -------------------------------------------------------------------
+
+    def _exceptions_from(self, working_time: WorkingTime | None) -> list[ExceptionRow]:
+        if working_time is None or working_time.pk is None:
+            return []
+        return [
+            ExceptionRow(
+                exception.day.isoformat(),
+                exception.name,
+                [
+                    RangeRow(schedule.format_clock(start), schedule.format_clock(end))
+                    for start, end in exception.ranges
+                ],
+                upcoming=exception.day >= self.today,
+            )
+            for exception in working_time.date_exceptions()
+        ]
+
+    def _exceptions_from_data(self, data: QueryDict) -> list[ExceptionRow]:
+        rows = []
+        for day in dict.fromkeys(text.strip() for text in data.getlist("exc-date")):
+            if not day:
+                continue
+            starts, ends = data.getlist(f"exc-{day}-start"), data.getlist(f"exc-{day}-end")
+            pairs = zip(starts, ends + [""] * (len(starts) - len(ends)), strict=False)
+            rows.append(
+                ExceptionRow(
+                    day,
+                    data.get(f"exc-{day}-name", ""),
+                    [RangeRow(start.strip(), end.strip()) for start, end in pairs],
+                    upcoming=not _is_before(day, self.today),
+                )
+            )
+        return rows
+
+    def _apply_exception_action(self) -> bool:
+        """The Exceptions part's buttons; False if none was pressed."""
+        by_day = {row.day: row for row in self.exception_rows}
+        exc_day, _, index = (self.data.get("_remove_exc_range") or "").partition(":")
+        if self.data.get("_add_exception") is not None:
+            self._add_new_exception()
+        elif (remove := self.data.get("_remove_exception")) in by_day:
+            self.exception_rows.remove(by_day[remove])
+        elif (add := self.data.get("_add_exc_range")) in by_day:
+            by_day[add].ranges.append(RangeRow())
+        elif exc_day in by_day and index.isdigit() and int(index) < len(by_day[exc_day].ranges):
+            del by_day[exc_day].ranges[int(index)]
+        elif self.data.get("_show_holidays") is not None:
+            self._show_holidays()
+        elif self.data.get("_add_holidays") is not None:
+            self._add_chosen_holidays()
+        else:
+            return False
+        return True
+
+    def _add_new_exception(self) -> None:
+        new = self.new_exception
+        try:
+            day = schedule.parse_date(new.day)
+        except schedule.ScheduleError:
+            new.day_error = "Enter a date as YYYY-MM-DD." if new.day else "Enter the date."
+            return
+        if any(row.day == day.isoformat() for row in self.exception_rows):
+            new.day_error = f"{day.isoformat()} is already an exception: change it in the list."
+            return
+        if len(new.name.strip()) > staff_services.EXCEPTION_NAME_MAX_LENGTH:
+            new.error = f"A name has at most {staff_services.EXCEPTION_NAME_MAX_LENGTH} characters."
+            return
+        ranges = [RangeRow(new.start, new.end)] if new.kind == "hours" else []
+        if new.kind == "hours" and not ranges[0].is_blank:
+            ranges[0].start = tidy_clock(new.start, is_end=False)
+            ranges[0].end = tidy_clock(new.end, is_end=True)
+        elif new.kind == "hours":
+            ranges = [RangeRow()]
+        self.exception_rows.append(ExceptionRow(day.isoformat(), new.name.strip(), ranges))
+        self.exception_rows.sort(key=lambda row: row.day)
+        self.new_exception = NewException()
+
+    def _holidays_found(self) -> list[holidays.PublicHoliday] | None:
+        picker = self.holiday_picker
+        if not picker.country:
+            picker.error = "Choose a country."
+            return None
+        if not picker.year.isdigit():
+            picker.error = "Enter a year, e.g. 2027."
+            return None
+        try:
+            language = holidays.holiday_language(picker.country, get_language())
+            return holidays.public_holidays(
+                country=picker.country,
+                year=int(picker.year),
+                subdiv=picker.subdiv or None,
+                language=language,
+            )
+        except holidays.HolidayLookupError as error:
+            picker.error = str(error)
+            return None
+
+    def _show_holidays(self) -> None:
+        found = self._holidays_found()
+        if found is None:
+            return
+        taken = {row.day for row in self.exception_rows}
+        self.holiday_picker.shown = [
+            HolidayChoice(item.day, item.name, item.day.isoformat() in taken) for item in found
+        ]
+        if not found:
+            self.holiday_picker.error = "No public holidays found for that year."
+
+    def _add_chosen_holidays(self) -> None:
+        found = self._holidays_found()
+        if found is None:
+            return
+        chosen = set(self.data.getlist("holiday")) if isinstance(self.data, QueryDict) else set()
+        taken = {row.day for row in self.exception_rows}
+        for item in found:
+            if item.day.isoformat() in chosen and item.day.isoformat() not in taken:
+                name = item.name[: staff_services.EXCEPTION_NAME_MAX_LENGTH]
+                self.exception_rows.append(ExceptionRow(item.day.isoformat(), name))
+        if not chosen:
+            self._show_holidays()
+            self.holiday_picker.error = "Tick the holidays to add as closed days."
+        self.exception_rows.sort(key=lambda row: row.day)
+
+    @property
+    def upcoming_exception_rows(self) -> list[ExceptionRow]:
+        return [row for row in self.exception_rows if row.upcoming or row.has_errors]
+
+    @property
+    def past_exception_rows(self) -> list[ExceptionRow]:
+        return [row for row in self.exception_rows if not (row.upcoming or row.has_errors)]
+
+    def _collect_exceptions(self) -> dict[str, list[list[str]]]:
+        collected: dict[str, list[list[str]]] = {}
+        for row in self.exception_rows:
+            collected[row.day] = []
+            for range_row in row.ranges:
+                if range_row.is_blank:
+                    continue
+                range_row.start = tidy_clock(range_row.start, is_end=False)
+                range_row.end = tidy_clock(range_row.end, is_end=True)
+                range_row.start_error = _clock_problem(range_row.start, is_end=False)
+                range_row.end_error = _clock_problem(range_row.end, is_end=True)
+                collected[row.day].append([range_row.start, range_row.end])
+        return collected
+
+    @property
+    def exception_names(self) -> dict[str, str]:
+        return {row.day: row.name.strip() for row in self.exception_rows}
+
+    def _place_exceptions_error(self, message: str) -> None:
+        """Messages about exceptions start with the date at fault ("2026-12-31 09:00-15:00
+        overlaps ..."): on that date's range, or its row; else above the list."""
+        for row in self.exception_rows:
+            if not message.startswith(row.day):
+                continue
+            for range_row in row.ranges:
+                minutes = None if range_row.is_blank else range_row.minutes()
+                if minutes is None:
+                    continue
+                suffix = " (+1)" if minutes[1] < minutes[0] else ""
+                described = f"{row.day} {range_row.start}-{range_row.end}{suffix}"
+                if message.startswith(described + " ") or message.startswith(described + ":"):
+                    range_row.error = message
+                    return
+            row.error = message
+            return
+        self.exceptions_error = message
+
+    @property
+    def exception_errors(self) -> bool:
+        new = self.new_exception
+        return bool(self.exceptions_error or new.day_error or new.error) or any(
+            row.has_errors for row in self.exception_rows
+        )
 
     # --- Validation ---------------------------------------------------------------------------
 
@@ -195,17 +488,28 @@ class WorkingTimeForm(forms.Form):
         super().clean()
         cleaned = self.cleaned_data
         self.hours = self._collect_hours()
+        if self.new_exception.day:  # typed in "Add a date" but saved without adding it
+            self._add_new_exception()
+        self.exceptions = self._collect_exceptions()
         try:
-            staff_services.working_time_validate(
+            _, _, weekly = staff_services.working_time_validate(
                 name=cleaned.get("name", ""), timezone=cleaned.get("timezone", ""), hours=self.hours
             )
         except ValidationError as error:
             self.add_service_errors(error)
+        else:
+            if not self.exception_errors:
+                try:
+                    staff_services.exceptions_from_config(self.exceptions, weekly=weekly)
+                except ValidationError as error:
+                    self.add_service_errors(error)
         return cleaned
 
     def is_valid(self) -> bool:
         # Errors of the hours live on their rows (next to their inputs), not in self.errors.
-        return super().is_valid() and not (self.range_errors or self.hours_error)
+        return super().is_valid() and not (
+            self.range_errors or self.hours_error or self.exception_errors
+        )
 
     def _collect_hours(self) -> dict[str, list[list[str]]]:
         hours: dict[str, list[list[str]]] = {}
@@ -226,6 +530,9 @@ class WorkingTimeForm(forms.Form):
             if field_name == "hours":
                 if not self.range_errors:  # a bad time typed explains the rest
                     self._place_hours_error(" ".join(problems))
+            elif field_name == "exceptions":
+                if not self.exception_errors:
+                    self._place_exceptions_error(" ".join(problems))
             elif field_name in self.fields:
                 if field_name not in self.errors:  # "choose a zone" says it already
                     self.add_error(field_name, problems)
@@ -276,6 +583,20 @@ class WorkingTimeForm(forms.Form):
                 ):
                     if problem:
                         summary.setdefault(f"{day.key}-{index}-{part}", []).append(problem)
+        if self.exceptions_error:
+            summary["exceptions"] = [self.exceptions_error]
+        for exception_row in self.exception_rows:
+            if exception_row.error:
+                summary.setdefault(exception_row.key, []).append(exception_row.error)
+            for index, range_row in enumerate(exception_row.ranges):
+                for part, problem in (
+                    ("start", range_row.start_error),
+                    ("end", range_row.end_error),
+                    ("range", range_row.error),
+                ):
+                    if problem:
+                        key = f"{exception_row.key}-{index}-{part}"
+                        summary.setdefault(key, []).append(problem)
         return summary
 
 
@@ -295,6 +616,11 @@ def localize_ranges(message: str) -> str:
         return text + _(" (next day)") if past_midnight else text
 
     return _DESCRIBED_RANGE.sub(named, message)
+def _is_before(text: str, today: date) -> bool:
+    try:
+        return date.fromisoformat(text) < today
+    except ValueError:
+        return False
 
 
 def _clock_problem(text: str, *, is_end: bool) -> str:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Prefetch
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
-from staff.models import Staff, WorkingTime
+from assignment.policy import describe_duration
+from staff import schedule
+from staff.models import Staff, WorkingTime, WorkingTimeException
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -37,6 +39,51 @@ def working_times_with_usage(
             )
         )
     return list(queryset.order_by("name"))
+
+
+@dataclass(frozen=True)
+class WorkingTimeRow:
+    """A working time as the "Working time" tab lists it, with its next dated exception."""
+
+    working_time: WorkingTime
+    next_exception: schedule.DateException | None
+
+    @property
+    def next_exception_text(self) -> str:
+        """ "Fri 25 Dec 2026: closed (Christmas Day)", or "" when none is coming."""
+        exception = self.next_exception
+        if exception is None:
+            return ""
+        label = f" ({exception.name})" if exception.name else ""
+        hours = schedule.describe_exception_hours(exception)
+        return f"{exception.day:%a} {exception.day.day} {exception.day:%b %Y}: {hours}{label}"
+
+
+def working_time_rows(working_times: list[WorkingTime], *, now: datetime) -> list[WorkingTimeRow]:
+    """Each working time with its next exception: today or later in its own zone. One query."""
+    # Every zone's today is within a day of UTC's, so one lower bound serves them all.
+    rows = (
+        WorkingTimeException.objects.filter(date__gte=(now - timedelta(days=1)).date())
+        .order_by("working_time_id", "date", "ranges__start_minute")
+        .values_list(
+            "working_time_id", "date", "name", "ranges__start_minute", "ranges__end_minute"
+        )
+    )
+    upcoming: dict[int, dict] = {}
+    for working_time_id, day, name, start, end in rows:
+        day_ranges = upcoming.setdefault(working_time_id, {}).setdefault((day, name), [])
+        if start is not None and end is not None:
+            day_ranges.append((start, end))
+    result = []
+    for working_time in working_times:
+        today = now.astimezone(working_time.zone).date()
+        coming = [
+            schedule.DateException(day, tuple(day_ranges), name)
+            for (day, name), day_ranges in upcoming.get(working_time.pk, {}).items()
+            if day >= today
+        ]
+        result.append(WorkingTimeRow(working_time, coming[0] if coming else None))
+    return result
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ as Django's related-object pop-up window and ends as one (``chatassist.pages.pop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -174,6 +176,10 @@ def _page(
         "blank_dialog": _blank_dialog(tab) if can.add_working_time and not is_popup else None,
         "delete": delete,
     }
+    if tab == WORKING_TIMES:
+        context["working_time_rows"] = selectors.working_time_rows(
+            context["working_times"], now=now
+        )
     if tab == AUTOMATIC:
         rows = selectors.staff_rows(now=now, pending=pending)
         context |= {
@@ -186,7 +192,7 @@ def _page(
 
 
 def _blank_dialog(tab: str) -> Dialog:
-    return Dialog(WorkingTimeForm(), Origin(tab))
+    return Dialog(WorkingTimeForm(today=_store_today()), Origin(tab))
 
 
 # --- Working times: create, edit, delete -------------------------------------------------------
@@ -211,9 +217,15 @@ def _working_time_dialog(
     with every error next to its input and everything typed kept."""
     origin = Origin.of(request)
     data = request.POST if request.method == "POST" else None
-    form = WorkingTimeForm(data, working_time=working_time)
+    form = WorkingTimeForm(data, working_time=working_time, today=_store_today())
     dialog = Dialog(form, origin, is_open=True)
-    if data is None or form.apply_editor_action():
+    if data is None:
+        return _page(request, can, origin.tab, dialog=dialog)
+    if form.apply_editor_action():
+        if _wants_json(request):  # the script shows the edited pop-up in place
+            context = {"dialog": dialog, "zone_options": zone_options(timezone.now())}
+            html = render_to_string(FORM_TEMPLATE, context, request=request)
+            return JsonResponse({"editing": True, "html": html})
         return _page(request, can, origin.tab, dialog=dialog)
     saved = _save_working_time(form) if form.is_valid() else None
     if saved is not None:
@@ -224,6 +236,10 @@ def _working_time_dialog(
     return _page(request, can, origin.tab, dialog=dialog)
 
 
+def _store_today() -> date:
+    return timezone.now().astimezone(ZoneInfo(settings.STORE_TIME_ZONE)).date()
+
+
 def _save_working_time(form: WorkingTimeForm) -> WorkingTime | None:
     try:
         return staff_services.working_time_save(
@@ -231,6 +247,8 @@ def _save_working_time(form: WorkingTimeForm) -> WorkingTime | None:
             timezone=form.cleaned_data["timezone"],
             hours=form.hours,
             working_time=form.working_time,
+            exceptions=form.exceptions,
+            exception_names=form.exception_names,
         )
     except ValidationError as error:
         form.add_service_errors(error)

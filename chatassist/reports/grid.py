@@ -8,7 +8,7 @@ store's clocks show them, so after a change they shift, and a marker shows the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,8 @@ class GridDay:
     lanes: list[LaneDay]
     gap_texts: list[str]
     single_texts: list[str]
+    exception_texts: list[str] = field(default_factory=list)  # "Taipei day: closed (...)"
+    exception_badge: str = ""  # short, for the day's head: "Christmas Day", "2 exceptions"
 
     @property
     def style(self) -> str:
@@ -150,6 +152,7 @@ def _grid_day(
     ]
     change = weekly.day_change(store_day, zone)
     hour_lines = _hour_ticks(store_day, zone)
+    marks = report.exceptions_on(store_day.date)
     return GridDay(
         coverage=day,
         hours=store_day.hours,
@@ -180,7 +183,16 @@ def _grid_day(
             f"{weekly.stretch_text(single, day=store_day, zone=zone)} {_who(single, staff)}"
             for single in day.single
         ],
+        exception_texts=[mark.text for mark in marks],
+        exception_badge=_exception_badge(marks),
     )
+
+
+def _exception_badge(marks: list[weekly.ExceptionMark]) -> str:
+    if len(marks) != 1:
+        return f"{len(marks)} exceptions" if marks else ""
+    exception = marks[0].exception
+    return exception.name or ("closed" if exception.closed else "special hours")
 
 
 def _who(stretch: coverage.Stretch, staff: dict[int, Staff]) -> str:

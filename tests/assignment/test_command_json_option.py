@@ -30,6 +30,7 @@ def json_actions(name: str) -> list:
 
 def test_the_command_list_is_the_one_docs_api_documents():
     assert OUR_COMMANDS == [
+        "add_public_holidays",
         "assign_waiting",
         "close_idle_sessions",
         "coverage_report",

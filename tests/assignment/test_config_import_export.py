@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from assignment import config
 from assignment.models import AssignmentSettings
 from staff.models import Staff, WorkingRange, WorkingTime
+from staff.services import exception_set
 from tests.factories import StaffFactory, make_working_time
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,7 @@ DOCUMENT = {
             "name": "London late",
             "timezone": "Europe/London",
             "hours": {"fri": [["18:00", "24:00"]], "sun": [["22:00", "02:00"]]},
+            "exceptions": {},
         },
         {
             "name": "Taipei day",
@@ -41,6 +43,7 @@ DOCUMENT = {
                 "tue": [["09:00", "18:00"]],
                 "sat": [["10:00", "14:00"], ["15:00", "19:00"]],
             },
+            "exceptions": {"2026-12-31": [["09:00", "15:00"]], "2027-01-01": []},
         },
     ],
     "staff": [
@@ -558,6 +561,8 @@ def test_export_then_import_into_an_empty_database_gives_the_same_configuration(
     night = make_working_time(
         "Night", "Europe/London", {"sun": [["22:00", "02:00"]], "mon": [["02:00", "24:00"]]}
     )
+    exception_set(working_time=night, day="2026-12-31", hours=[["18:00", "03:00"]])
+    exception_set(working_time=night, day="2026-12-27", hours=[], name="Boxing Day (observed)")
     day = make_working_time("Day", "Asia/Taipei", {"sat": [["15:00", "19:00"], ["10:00", "14:00"]]})
     StaffFactory(email="zed@example.com", name="Zed", working_time=night, max_open_sessions=2)
     StaffFactory(email="amy@example.com", name="Amy", working_time=day, active=False)
@@ -578,7 +583,9 @@ def test_export_then_import_into_an_empty_database_gives_the_same_configuration(
         "name": "Night",
         "timezone": "Europe/London",
         "hours": {"mon": [["02:00", "24:00"]], "sun": [["22:00", "02:00"]]},
+        "exceptions": {"2026-12-27": [], "2026-12-31": [["18:00", "03:00"]]},
     }
+    assert before["working_times"][0]["exceptions"] == {}
     assert [entry["email"] for entry in before["staff"]] == [
         "amy@example.com",
         "kim@example.com",

@@ -119,6 +119,7 @@ def test_json_report_has_instants_with_the_store_offset(london_store, london_wee
         "end": "2026-03-24T00:00:00+00:00",
         "hours": 24.0,
         "clock_change": None,
+        "exceptions": [],
         "gaps": [
             {
                 "start": "2026-03-23T00:00:00+00:00",

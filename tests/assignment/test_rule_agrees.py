@@ -2,8 +2,9 @@
 
 The rule lives in ``assignment.policy``; PostgreSQL also runs it as the database function
 ``chatassist_assign_next`` (assignment/sql/assign_next.sql) for speed. This test generates
-stores (working times in several zones with past-midnight ranges, instants around the
-daylight-saving changes, staff tied on their last assignment, never assigned, away, at
+stores (working times in several zones with past-midnight ranges, dated exceptions around
+the instant (closed days, other hours, past-midnight tails into and out of them), instants
+around the daylight-saving changes, staff tied on their last assignment, never assigned, away, at
 capacity, without a working time) and checks that these all name the same staff member,
 the same number of candidates and the same reason:
 
@@ -25,7 +26,7 @@ import io
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -89,17 +90,40 @@ def weekly_ranges(draw) -> tuple[schedule.WeeklyRange, ...] | None:
         return None  # overlapping: not a store anyone can save
 
 
+def date_exceptions(
+    draw, ranges: tuple[schedule.WeeklyRange, ...], near: datetime
+) -> tuple[schedule.DateException, ...]:
+    """Zero to two exceptions on the dates around ``near`` (a day either side covers every
+    zone's local date), closed or with their own ranges; () when they would overlap."""
+    days = draw(st.sets(st.integers(min_value=-2, max_value=1), max_size=2))
+    exceptions = [
+        schedule.DateException(
+            near.date() + timedelta(days=offset),
+            tuple((start, stop) for start, stop in draw(day_ranges()) if start != stop),
+        )
+        for offset in sorted(days)
+    ]
+    try:
+        return schedule.validate_exceptions(ranges, exceptions)
+    except schedule.ScheduleError:
+        return ()  # overlapping: not a store anyone can save
+
+
 @st.composite
 def stores(draw):
+    instant = draw(st.sampled_from(BASE_INSTANTS)) + timedelta(
+        minutes=draw(st.integers(min_value=-36 * 60, max_value=36 * 60))
+    )
     working_times = []
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         # A third round the clock, so that staff of several working times are often on duty
         # together and ties between working times are decided by the tie-break.
         ranges = ROUND_THE_CLOCK if draw(st.integers(0, 2)) == 0 else weekly_ranges(draw)
         if ranges:
-            working_times.append((draw(st.sampled_from(ZONES)), ranges))
+            exceptions = date_exceptions(draw, ranges, instant)
+            working_times.append((draw(st.sampled_from(ZONES)), ranges, exceptions))
     if not working_times:
-        working_times.append(("UTC", (schedule.WeeklyRange(0, 0, 1440),)))
+        working_times.append(("UTC", (schedule.WeeklyRange(0, 0, 1440),), ()))
     staff = draw(
         st.lists(
             st.builds(
@@ -116,17 +140,20 @@ def stores(draw):
             max_size=8,
         )
     )
-    instant = draw(st.sampled_from(BASE_INSTANTS)) + timedelta(
-        minutes=draw(st.integers(min_value=-36 * 60, max_value=36 * 60))
-    )
     return working_times, staff, instant
 
 
 def build(working_times, staff: list[StaffSpec]) -> None:
     saved = []
-    for number, (zone, ranges) in enumerate(working_times):
-        hours = schedule.hours_to_config(ranges)
-        saved.append(working_time_save(name=f"Shift {number}", timezone=zone, hours=hours))
+    for number, (zone, ranges, exceptions) in enumerate(working_times):
+        saved.append(
+            working_time_save(
+                name=f"Shift {number}",
+                timezone=zone,
+                hours=schedule.hours_to_config(ranges),
+                exceptions=schedule.exceptions_to_config(exceptions),
+            )
+        )
     for number, spec in enumerate(staff):
         full = spec.max_open_sessions is not None and spec.open_sessions > spec.max_open_sessions
         Staff.objects.create(
@@ -225,15 +252,31 @@ def on_duty_command_ids(at: datetime) -> list[int]:
 # two working times whose ids run the other way from the staff's.
 @example(
     store=(
-        [("UTC", ROUND_THE_CLOCK), ("Asia/Taipei", ROUND_THE_CLOCK)],
+        [("UTC", ROUND_THE_CLOCK, ()), ("Asia/Taipei", ROUND_THE_CLOCK, ())],
         [StaffSpec(1, True, None, 0, None), StaffSpec(0, True, None, 0, None)],
         BASE_INSTANTS[0],
     )
 )
 @example(
     store=(
-        [("UTC", ROUND_THE_CLOCK), ("Asia/Taipei", ROUND_THE_CLOCK)],
+        [("UTC", ROUND_THE_CLOCK, ()), ("Asia/Taipei", ROUND_THE_CLOCK, ())],
         [StaffSpec(1, True, None, 0, STAMPS[2]), StaffSpec(0, True, 2, 1, STAMPS[2])],
+        BASE_INSTANTS[4],
+    )
+)
+# An exception decides: the Taipei shift is closed on its local date (Monday 5 January
+# 2026 17:00 in Taipei), and the UTC shift's exception tail from Sunday runs into Monday.
+@example(
+    store=(
+        [
+            ("Asia/Taipei", ROUND_THE_CLOCK, (schedule.DateException(date(2026, 1, 5)),)),
+            (
+                "UTC",
+                (schedule.WeeklyRange(0, 600, 1080),),
+                (schedule.DateException(date(2026, 1, 4), ((1320, 600),)),),
+            ),
+        ],
+        [StaffSpec(0, True, None, 0, None), StaffSpec(1, True, None, 0, STAMPS[2])],
         BASE_INSTANTS[4],
     )
 )
@@ -257,7 +300,16 @@ def test_every_path_names_the_same_staff_member_count_and_reason(store):
 @pytest.mark.parametrize(
     "case",
     [
-        lambda ranges, staff: any(item.past_midnight for item in ranges),
+        lambda ranges, staff: any(
+            isinstance(item, schedule.WeeklyRange) and item.past_midnight for item in ranges
+        ),
+        lambda ranges, staff: any(
+            isinstance(item, schedule.DateException) and item.closed for item in ranges
+        ),
+        lambda ranges, staff: any(
+            isinstance(item, schedule.DateException) and any(e < s for s, e in item.ranges)
+            for item in ranges
+        ),
         lambda ranges, staff: any(not spec.active for spec in staff),
         lambda ranges, staff: any(spec.working_time is None for spec in staff),
         lambda ranges, staff: any(spec.max_open_sessions == spec.open_sessions for spec in staff),
@@ -267,13 +319,22 @@ def test_every_path_names_the_same_staff_member_count_and_reason(store):
             and sum(spec.last_assigned_at is not None for spec in staff) > 1
         ),
     ],
-    ids=["past midnight", "away", "no working time", "full", "never assigned tie", "stamp tie"],
+    ids=[
+        "past midnight",
+        "closed date",
+        "exception past midnight",
+        "away",
+        "no working time",
+        "full",
+        "never assigned tie",
+        "stamp tie",
+    ],
 )
 def test_the_generated_stores_reach_every_case(case):
     """The generator is worth running: it makes each case the rule must handle."""
     found = find(
         stores(),
-        lambda store: case([item for _, rs in store[0] for item in rs], store[1]),
+        lambda store: case([item for _, rs, es in store[0] for item in (*rs, *es)], store[1]),
         settings=settings(database=None, max_examples=2000, phases=[Phase.generate]),
     )
     assert found

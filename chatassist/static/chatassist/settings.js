@@ -223,6 +223,12 @@
             form.submit(); // not JSON (a 403, a server error): let the browser show the page
             return;
         }
+        if (response.ok && data.editing) {
+            // An editor button (an exception added, holidays listed): the pop-up as edited.
+            dialog.innerHTML = data.html;
+            prepareForm(dialog);
+            return;
+        }
         if (response.ok) {
             const forStaff = $("[data-for-staff-input]", form).value;
             if (forStaff && offerWorkingTime(data.working_time, forStaff)) {
