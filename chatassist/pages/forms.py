@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -19,9 +18,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.utils import timezone as django_timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from chatassist.pages import time_zones
 from staff import holidays, schedule
@@ -616,6 +614,8 @@ def localize_ranges(message: str) -> str:
         return text + _(" (next day)") if past_midnight else text
 
     return _DESCRIBED_RANGE.sub(named, message)
+
+
 def _is_before(text: str, today: date) -> bool:
     try:
         return date.fromisoformat(text) < today

@@ -10,7 +10,6 @@ from django.db.models import Count, Prefetch
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
-from assignment.policy import describe_duration
 from staff import schedule
 from staff.models import Staff, WorkingTime, WorkingTimeException
 

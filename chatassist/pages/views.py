@@ -223,8 +223,7 @@ def _working_time_dialog(
         return _page(request, can, origin.tab, dialog=dialog)
     if form.apply_editor_action():
         if _wants_json(request):  # the script shows the edited pop-up in place
-            context = {"dialog": dialog, "zone_options": zone_options(timezone.now())}
-            html = render_to_string(FORM_TEMPLATE, context, request=request)
+            html = render_to_string(FORM_TEMPLATE, {"dialog": dialog}, request=request)
             return JsonResponse({"editing": True, "html": html})
         return _page(request, can, origin.tab, dialog=dialog)
     saved = _save_working_time(form) if form.is_valid() else None
