@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from staff.models import Staff
@@ -29,11 +32,32 @@ class AssignmentSettings(models.Model):
         editable=False,
         help_text="The stamp of the latest automatic decision; the next is never earlier.",
     )
+    # Handing over unanswered sessions (applied by the queue worker, ``assign_waiting``).
+    reassign_unanswered_after_minutes = models.PositiveSmallIntegerField(
+        "reassign a session nobody answered within N minutes",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text="Empty: off. 1 to 1440 minutes.",
+    )
+    return_unanswered_at_shift_end = models.BooleanField(
+        "when a staff member's working hours end, return their unanswered sessions to the queue",
+        default=False,
+    )
+    return_open_when_away = models.BooleanField(
+        "when a staff member is marked away, return their open sessions to the queue",
+        default=False,
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "assignment settings"
         constraints = [
-            models.CheckConstraint(condition=models.Q(id=1), name="assignment_settings_single_row")
+            models.CheckConstraint(condition=models.Q(id=1), name="assignment_settings_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(reassign_unanswered_after_minutes__isnull=True)
+                | models.Q(reassign_unanswered_after_minutes__range=(1, 1440)),
+                name="assignment_settings_reassign_minutes_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,6 +80,18 @@ class ChatSession(models.Model):
     created_at = models.DateTimeField()
     last_message_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The first staff message on the session (its receipt time) and who sent it.
+    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_staff = models.ForeignKey(
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="first_responses",
+    )
+    # The latest staff message: "unanswered" means none since ``assigned_at``.
+    last_staff_message_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -93,6 +129,12 @@ class ChatSession(models.Model):
                 condition=models.Q(status="open"),
                 name="session_open_by_activity",
             ),
+            # Assigned open sessions by assignment time: the unanswered ones are found here.
+            models.Index(
+                "assigned_at",
+                condition=models.Q(status="open", assigned_staff__isnull=False),
+                name="session_open_assigned",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,12 +145,33 @@ class ChatSession(models.Model):
     def is_waiting(self) -> bool:
         return self.status == self.Status.OPEN and self.assigned_staff_id is None
 
+    @property
+    def first_response_time(self) -> timedelta | None:
+        """From the session's creation to its first staff message."""
+        if self.first_response_at is None:
+            return None
+        return self.first_response_at - self.created_at
+
 
 class Message(models.Model):
-    """A customer message. Keeps what is needed to answer a redelivery identically."""
+    """A customer's or a staff member's message. Keeps what is needed to answer a redelivery
+    identically."""
+
+    class Author(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        STAFF = "staff", "Staff"
 
     message_id = models.CharField(max_length=128, unique=True)
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    author = models.CharField(max_length=8, choices=Author.choices, default=Author.CUSTOMER)
+    staff = models.ForeignKey(
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        help_text="Who wrote it, for a staff message.",
+    )
     customer_name = models.CharField(max_length=200, blank=True)
     text = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="Empty: sender gave none.")
@@ -120,6 +183,13 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(author="customer", staff__isnull=True)
+                | models.Q(author="staff", staff__isnull=False),
+                name="message_staff_iff_staff_author",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.message_id
@@ -129,7 +199,8 @@ class AssignmentEvent(models.Model):
     """One assignment of a session to a staff member, with the reason in words.
 
     Kind "returned" is the opposite: the session was taken back from ``staff`` and put in
-    the waiting queue (``return_to_queue``); it is not an assignment.
+    the waiting queue (``return_to_queue``); it is not an assignment. Kind "reassigned" is
+    an assignment to ``staff`` of a session ``reassigned_from`` did not answer in time.
     """
 
     class Kind(models.TextChoices):
@@ -137,6 +208,7 @@ class AssignmentEvent(models.Model):
         QUEUE = "queue", "From the waiting queue"
         MANUAL = "manual", "Manual"
         RETURNED = "returned", "Returned to the queue"
+        REASSIGNED = "reassigned", "Reassigned: not answered"
 
     session = models.ForeignKey(
         ChatSession, on_delete=models.CASCADE, related_name="assignment_events"
@@ -149,6 +221,14 @@ class AssignmentEvent(models.Model):
     )
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    reassigned_from = models.ForeignKey(
+        Staff,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reassigned_away_events",
+        help_text="Who did not answer, for a reassignment.",
     )
     created_at = models.DateTimeField()
 
