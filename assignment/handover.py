@@ -14,7 +14,7 @@ it is off):
   time was on duty, still unanswered, goes back to the waiting queue once that working
   time is no longer on duty (``return_unanswered_after_shift``). A session a manager gave
   to someone off duty is left alone: their hours did not end, they were not working.
-* ``return_open_when_away``: every open session of a staff member marked away goes back
+* ``return_open_sessions_when_away``: every open session of a staff member marked away goes back
   to the waiting queue (``return_sessions_of_away_staff``).
 
 Who is on duty and who is next come from the rule in ``assignment.policy``
@@ -97,7 +97,7 @@ def handover_settings() -> HandoverSettings:
     return HandoverSettings(
         timedelta(minutes=minutes) if minutes else None,
         row.return_unanswered_at_shift_end,
-        row.return_open_when_away,
+        row.return_open_sessions_when_away,
     )
 
 

@@ -44,7 +44,7 @@ class AssignmentSettings(models.Model):
         "when a staff member's working hours end, return their unanswered sessions to the queue",
         default=False,
     )
-    return_open_when_away = models.BooleanField(
+    return_open_sessions_when_away = models.BooleanField(
         "when a staff member is marked away, return their open sessions to the queue",
         default=False,
     )
