@@ -618,9 +618,7 @@ def test_import_sets_the_handover_keys_the_file_gives(import_file):
 
 def test_a_file_without_the_handover_keys_keeps_their_values(import_file):
     import_file(document())
-    without = {
-        key: value for key, value in document().items() if key not in config.HANDOVER_KEYS
-    }
+    without = {key: value for key, value in document().items() if key not in config.HANDOVER_KEYS}
 
     import_file(without)
 
