@@ -101,13 +101,18 @@ def handover_settings() -> HandoverSettings:
     )
 
 
+def unanswered() -> Q:
+    """An assigned session with no staff message since its assignment (open or not)."""
+    return Q(assigned_staff__isnull=False) & (
+        Q(last_staff_message_at__isnull=True) | Q(last_staff_message_at__lt=F("assigned_at"))
+    )
+
+
 def unanswered_sessions() -> QuerySet[ChatSession]:
-    """Open, assigned sessions with no staff message since their assignment, longest first."""
+    """Open sessions nobody answered since their assignment, the longest assigned first."""
     return (
-        ChatSession.objects.filter(status=ChatSession.Status.OPEN, assigned_staff__isnull=False)
-        .filter(
-            Q(last_staff_message_at__isnull=True) | Q(last_staff_message_at__lt=F("assigned_at"))
-        )
+        ChatSession.objects.filter(status=ChatSession.Status.OPEN)
+        .filter(unanswered())
         .order_by("assigned_at", "id")
     )
 
