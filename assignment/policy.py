@@ -14,6 +14,9 @@ The rule, in one place (this module):
   stamps never go backwards in the order decisions take the lock (see below).
 * **The candidates**: how many staff were eligible, recorded on the event with the reason
   (``describe_reason``).
+* **First come, first served**: while older sessions wait, the decision a new session
+  triggers goes to the oldest of them (kind "queue"); the new session waits behind it
+  (``session_assign_on_creation`` reports both). Still one decision per new session.
 
 Every face uses these: the webhook (through the ``post_save`` signal of a new session), the
 waiting queue, manual assignment's bookkeeping, ``on_duty`` and the Next in line page
