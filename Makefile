@@ -7,10 +7,13 @@ PORT ?= 8000
 
 .PHONY: run serve worker events-worker test lint format demo-data bench clean messages messages-check messages-compile
 
-## The app with demo data on SQLite at http://127.0.0.1:8000/admin/
+## The app with demo data on SQLite at http://127.0.0.1:8000/admin/, and the waiting-queue
+## worker beside it (so waiting sessions drain by themselves); Ctrl-C stops both
 run: $(VENV)/.installed .env messages-compile
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --manager --url http://$(HOST):$(PORT)/admin/
+	$(PY) manage.py assign_waiting --loop --interval 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Production-like: DEBUG off, hashed static files through whitenoise, gunicorn (Ctrl-C stops)

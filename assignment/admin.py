@@ -22,6 +22,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -55,7 +56,7 @@ class OwnSessionsOnlyMixin(admin.ModelAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ("message_id", "text", "sent_at", "received_at")
+    fields = ("message_id", "author", "staff", "text", "sent_at", "received_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -67,18 +68,28 @@ class MessageInline(admin.TabularInline):
 
 class AssignmentEventInline(admin.TabularInline):
     model = AssignmentEvent
-    fields = ("created_at", "staff", "kind", "reason_text", "candidates", "assigned_by")
+    fields = (
+        "created_at",
+        "staff",
+        "kind",
+        "reason_text",
+        "candidates",
+        "assigned_by",
+        "reassigned_from",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name_plural = gettext_lazy("assignments")
+    verbose_name_plural = gettext_lazy("assignments and reassignments")
 
     @admin.display(description=gettext_lazy("reason"))
     def reason_text(self, obj: AssignmentEvent) -> str:
         return reason_in_language(obj.reason)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("staff", "assigned_by")
+        return (
+            super().get_queryset(request).select_related("staff", "assigned_by", "reassigned_from")
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -171,6 +182,9 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
         "created_at",
         "last_message_at",
         "closed_at",
+        "first_response",
+        "first_response_staff",
+        "reassignments",
     ]
 
     def get_queryset(self, request):
@@ -183,6 +197,21 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(latest_reason=Subquery(latest_reason.values("reason")[:1]))
         )
+
+    @admin.display(description="first response")
+    def first_response(self, obj: ChatSession) -> str:
+        if obj.first_response_at is None or obj.first_response_time is None:
+            return "Not answered yet"
+        after = policy.describe_duration(obj.first_response_time)
+        at = timezone.localtime(obj.first_response_at)
+        return f"{at:%Y-%m-%d %H:%M:%S %Z}, {after} after the session opened"
+
+    @admin.display(description="reassigned (not answered)")
+    def reassignments(self, obj: ChatSession) -> str:
+        reasons = obj.assignment_events.filter(kind=AssignmentEvent.Kind.REASSIGNED).values_list(
+            "reason", flat=True
+        )
+        return "; ".join(reasons.order_by("created_at", "id")) or "Never"
 
     def get_list_filter(self, request):
         if sees_all_sessions(request.user):

@@ -28,6 +28,12 @@ TOGGLE_RULE_MESSAGE = gettext_lazy(
     "time. Give a staff member a working time first."
 )
 TOP_LEVEL_KEYS = {"auto_assign", "working_times", "staff"}
+# Optional top-level keys (left out: the setting keeps its value): the hand-overs.
+HANDOVER_KEYS = {
+    "reassign_unanswered_after_minutes",
+    "return_unanswered_at_shift_end",
+    "return_open_sessions_when_away",
+}
 WORKING_TIME_KEYS = {"name", "timezone", "hours", "exceptions"}
 WORKING_TIME_REQUIRED_KEYS = {"name", "timezone", "hours"}  # no "exceptions": keep them
 STAFF_KEYS = {"email", "name", "working_time", "active", "max_open_sessions"}
@@ -58,6 +64,25 @@ def auto_assign_set(*, enabled: bool) -> AssignmentSettings:
     with config_change() as settings_row:
         settings_row.auto_assign = enabled
         settings_row.save(update_fields=["auto_assign", "updated_at"])
+    return settings_row
+
+
+def handover_settings_set(
+    *,
+    reassign_unanswered_after_minutes: int | None,
+    return_unanswered_at_shift_end: bool,
+    return_open_sessions_when_away: bool,
+) -> AssignmentSettings:
+    """Store the hand-over settings (``assignment.handover``); ValidationError if the
+    minutes are not 1 to 1440 (or None: off)."""
+    minutes = reassign_unanswered_after_minutes
+    if minutes is not None and not 1 <= minutes <= 1440:
+        raise ValidationError("Reassign after 1 to 1440 minutes, or leave it empty for never.")
+    with config_change() as settings_row:
+        settings_row.reassign_unanswered_after_minutes = minutes
+        settings_row.return_unanswered_at_shift_end = return_unanswered_at_shift_end
+        settings_row.return_open_sessions_when_away = return_open_sessions_when_away
+        settings_row.save(update_fields=[*HANDOVER_KEYS, "updated_at"])
     return settings_row
 
 
@@ -112,6 +137,15 @@ def export_config() -> dict[str, Any]:
             }
             for wt in working_times
         ],
+        "reassign_unanswered_after_minutes": (
+            settings_row.reassign_unanswered_after_minutes if settings_row else None
+        ),
+        "return_unanswered_at_shift_end": bool(
+            settings_row and settings_row.return_unanswered_at_shift_end
+        ),
+        "return_open_sessions_when_away": bool(
+            settings_row and settings_row.return_open_sessions_when_away
+        ),
         "staff": [
             {
                 "email": member.email,
@@ -131,7 +165,8 @@ def import_config(document: Any) -> dict[str, int]:
     Upserts working times by name and staff by email; deletes nothing the file omits.
     Returns counts of what was created and updated.
     """
-    _check_keys(document, TOP_LEVEL_KEYS, TOP_LEVEL_KEYS, where="the file")
+    _check_keys(document, TOP_LEVEL_KEYS | HANDOVER_KEYS, TOP_LEVEL_KEYS, where="the file")
+    handover = _handover_settings(document)
     auto_assign = document["auto_assign"]
     if not isinstance(auto_assign, bool):
         raise ConfigError("auto_assign: must be true or false.")
@@ -144,10 +179,29 @@ def import_config(document: Any) -> dict[str, int]:
             by_name = _import_working_times(working_times, counts)
             _import_staff(staff_entries, by_name, counts)
             settings_row.auto_assign = auto_assign
-            settings_row.save(update_fields=["auto_assign", "updated_at"])
+            for key, value in handover.items():
+                setattr(settings_row, key, value)
+            settings_row.save(update_fields=["auto_assign", "updated_at", *handover])
     except ValidationError as error:
         raise ConfigError(f"auto_assign: {' '.join(error.messages)}") from None
     return counts
+
+
+def _handover_settings(document: dict) -> dict[str, Any]:
+    """The hand-over keys the file gives, checked; ConfigError names a bad one."""
+    given = {key: document[key] for key in sorted(HANDOVER_KEYS) if key in document}
+    minutes = given.get("reassign_unanswered_after_minutes")
+    if minutes is not None and (
+        isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440
+    ):
+        raise ConfigError(
+            "reassign_unanswered_after_minutes: must be null (off) or a whole number of "
+            "minutes from 1 to 1440."
+        )
+    for key in ("return_unanswered_at_shift_end", "return_open_sessions_when_away"):
+        if key in given and not isinstance(given[key], bool):
+            raise ConfigError(f"{key}: must be true or false.")
+    return given
 
 
 def _import_working_times(entries: list[dict], counts: dict[str, int]) -> dict[str, WorkingTime]:

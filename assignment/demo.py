@@ -7,8 +7,10 @@ assignment on. The last 14 days are replayed event by event, each at its own ins
 customers write (``ingest_message``), sessions are assigned on creation or wait when nobody
 is on duty and are assigned from the queue when a shift starts (``policy.assign_oldest_waiting``),
 the manager hands some to Nora (``session_assign_manually``), staff close them
-(``session_close``). So the admin lists, the assignment reasons and the fairness numbers
-are those the product would have produced, whatever the hour the demo is loaded at.
+(``session_close``), and staff answer most chats within minutes (staff messages on the
+webhook: the first response times). So the admin lists, the assignment reasons and the
+fairness numbers are those the product would have produced, whatever the hour the demo is
+loaded at.
 
 How it ends, at the moment of loading:
 * Amelia went home sick three days ago with two chats open (try ``return_to_queue``);
@@ -133,6 +135,12 @@ OPENERS = (
     "The zip on my bag broke after a week.",
 )
 FOLLOW_UPS = ("Hello?", "Order number is 10432.", "Thanks!", "Any news?", "Here is a photo.")
+REPLIES = (
+    "Hi! Let me check that for you.",
+    "Thanks for waiting, I'm looking into it now.",
+    "Hello, could you give me your order number?",
+    "Good question, one moment please.",
+)
 
 
 @dataclass(frozen=True)
@@ -300,6 +308,7 @@ class _StoreReplay:
             self._assigned(result.session_id, member, at)
         else:
             self.waiting.add(result.session_id)
+            self._served_first_come_first_served(at)
         for _ in range(self.rng.choice((0, 0, 1, 2))):
             delay = timedelta(minutes=self.rng.randrange(2, 40))
             self._schedule(at + delay, functools.partial(self._follow_up, result.session_id))
@@ -324,10 +333,22 @@ class _StoreReplay:
             member = self.staff[decision.assigned_to.email]
             self._assigned(decision.session_id, member, moment)
 
+    def _served_first_come_first_served(self, at: datetime) -> None:
+        """A new customer who waits may have given their turn to an older waiting one."""
+        served = ChatSession.objects.filter(pk__in=self.waiting, assigned_staff__isnull=False)
+        for session in served.select_related("assigned_staff"):
+            self.waiting.discard(session.pk)
+            assert session.assigned_staff is not None  # the filter says so
+            self._assigned(session.pk, session.assigned_staff, at)
+
     def _assigned(self, session_id: int, member: Staff, at: datetime) -> None:
         if member.email == AWAY_EMAIL and at >= self.amelia_falls_ill:
             self._amelia_keeps(at)
             return
+        # Most chats get a first answer within minutes; one in ten is left unanswered.
+        if self.rng.random() < 0.9:
+            delay = timedelta(seconds=self.rng.randrange(20, 9 * 60))
+            self._schedule(at + delay, functools.partial(self._staff_replies, session_id))
         self._schedule(
             at + timedelta(minutes=self.rng.randrange(12, 150)), self._closer(session_id)
         )
@@ -384,6 +405,24 @@ class _StoreReplay:
                 session=session, staff=kai, assigned_by=self.manager, now=at
             )
             self.waiting.discard(session.pk)
+
+    def _staff_replies(self, session_id: int, at: datetime) -> None:
+        """Whoever has the chat now answers it (a staff message on the webhook)."""
+        session = ChatSession.objects.select_related("assigned_staff").get(pk=session_id)
+        member = session.assigned_staff
+        if session.status != ChatSession.Status.OPEN or member is None or not member.active:
+            return
+        channel, customer_id, _name = self.open_sessions[session_id]
+        incoming = IncomingMessage(
+            message_id=f"demo-{next(self.message_numbers):05d}",
+            customer_id=customer_id,
+            channel=channel,
+            text=self.rng.choice(REPLIES),
+            sent_at=at - timedelta(seconds=1),
+            author="staff",
+            staff_email=member.email,
+        )
+        ingest_message(incoming=incoming, now=at)
 
     def _deliver(self, customer: tuple[str, str, str], text: str, at: datetime):
         channel, customer_id, name = customer

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -46,6 +48,15 @@ class MessageConflict(Exception):
     """The message_id is stored already with different content (answered with 409)."""
 
 
+class StaffMessageRefused(Exception):
+    """A staff message that cannot be stored (answered with 409): no such staff member, or
+    the customer has no open session. ``details`` names the field."""
+
+    def __init__(self, message: str, details: dict[str, str]) -> None:
+        super().__init__(message)
+        self.details = details
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
     message_id: str
@@ -54,6 +65,12 @@ class IncomingMessage:
     customer_name: str | None = None
     text: str = ""
     sent_at: datetime | None = None
+    author: str = Message.Author.CUSTOMER
+    staff_email: str | None = None  # required for (and only for) a staff message
+
+    @property
+    def from_staff(self) -> bool:
+        return self.author == Message.Author.STAFF
 
     def digest(self) -> str:
         """Identifies the content after defaults; ``sent_at`` compared as an instant."""
@@ -65,6 +82,10 @@ class IncomingMessage:
             self.text,
             self.sent_at.astimezone(UTC).isoformat() if self.sent_at else None,
         ]
+        if self.from_staff:
+            # Only staff messages add these, so customer messages stored before staff
+            # messages existed keep their digest. Email addresses compare case-insensitively.
+            canonical += [self.author, (self.staff_email or "").lower()]
         return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
 
 
@@ -107,6 +128,7 @@ def parse_payload(body: bytes) -> IncomingMessage:
     if channel is not None and not _CHANNEL.fullmatch(channel):
         errors.setdefault("channel", "Use 1-32 characters of a-z, 0-9, _ and -.")
     sent_at = _instant(document, "sent_at", errors)
+    author, staff_email = _author(document, errors)
     # A required field that is missing is in ``errors`` already; the None tests say so to mypy.
     if errors or message_id is None or customer_id is None:
         raise PayloadError("Some fields break their rules.", errors)
@@ -117,7 +139,33 @@ def parse_payload(body: bytes) -> IncomingMessage:
         customer_name=customer_name,
         text=text or "",
         sent_at=sent_at,
+        author=author,
+        staff_email=staff_email,
     )
+
+
+def _author(document: dict, errors: dict[str, str]) -> tuple[str, str | None]:
+    """``author`` ("customer" by default, or "staff") and, for staff, ``staff_email``."""
+    author = _string(document, "author", errors, maximum=16) or Message.Author.CUSTOMER
+    if "author" not in errors and author not in Message.Author.values:
+        errors["author"] = 'Must be "customer" or "staff".'
+    staff_email = _string(document, "staff_email", errors, maximum=254)
+    if author == Message.Author.STAFF:
+        if staff_email is None and "staff_email" not in errors:
+            errors["staff_email"] = 'This field is required when author is "staff".'
+        elif staff_email is not None and not _is_email(staff_email):
+            errors["staff_email"] = "Must be an email address."
+    elif staff_email is not None:
+        errors["staff_email"] = 'Only a staff message (author "staff") names a staff member.'
+    return author, staff_email.strip() if staff_email else None
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value.strip())
+    except ValidationError:
+        return False
+    return True
 
 
 def _reject_constant(name: str) -> None:
@@ -186,6 +234,10 @@ def ingest_message(*, incoming: IncomingMessage, now: datetime | None = None) ->
         if stored is not None:
             return _repeat(incoming=incoming, digest=digest, stored=stored)
         try:
+            if incoming.from_staff:
+                return _ingest_staff_message(
+                    incoming=incoming, digest=digest, received_at=received_at
+                )
             return _ingest_new(
                 incoming=incoming,
                 digest=digest,
@@ -323,8 +375,8 @@ def _join_open_session(
 _INSERT_MESSAGE = f"""
     INSERT INTO {Message._meta.db_table}
         (message_id, session_id, customer_name, text, sent_at, received_at, content_digest,
-         response)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+         response, author, staff_id)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 _RESPONSE_FIELD = Message._meta.get_field("response")
 
@@ -336,6 +388,7 @@ def _insert_message(
     digest: str,
     received_at: datetime,
     body: dict[str, Any],
+    staff_id: int | None = None,
 ) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     params = [
@@ -347,6 +400,8 @@ def _insert_message(
         adapt(received_at),
         digest,
         _RESPONSE_FIELD.get_db_prep_save(body, connection),
+        incoming.author,
+        staff_id,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_MESSAGE, params)
@@ -372,3 +427,86 @@ def _body(
             ),
         },
     }
+
+
+# --- Staff messages --------------------------------------------------------------------------
+#
+# A staff message joins the customer's open session and never creates one, so it never runs
+# the assignment policy and never counts as an assignment. Its receipt time (not the
+# sender's ``sent_at``, which another host's clock wrote) is the session's latest staff
+# message and, the first time, its first response: the same clock as the session's
+# ``created_at`` and ``assigned_at``, so response times and "unanswered for N minutes"
+# compare instants of one clock.
+
+_JOIN_AS_STAFF = f"""
+    UPDATE {ChatSession._meta.db_table}
+    SET last_message_at = %s,
+        last_staff_message_at = %s,
+        first_response_staff_id = CASE WHEN first_response_at IS NULL THEN %s
+            ELSE first_response_staff_id END,
+        first_response_at = COALESCE(first_response_at, %s)
+    WHERE channel = %s AND customer_id = %s AND status = %s
+    RETURNING id, status, assigned_staff_id,
+        (SELECT name FROM {Staff._meta.db_table} WHERE id = assigned_staff_id),
+        (SELECT email FROM {Staff._meta.db_table} WHERE id = assigned_staff_id)
+"""
+
+
+def _ingest_staff_message(
+    *, incoming: IncomingMessage, digest: str, received_at: datetime
+) -> IngestResult:
+    """Store a staff message on the customer's open session (StaffMessageRefused if there
+    is no such staff member or no open session; nothing is written then).
+
+    The UPDATE locks the session row, as the queue worker does before it reassigns or
+    returns an unanswered session: whichever is first, the other sees its outcome.
+    """
+    assert incoming.staff_email is not None  # parse_payload requires it for staff
+    author = Staff.objects.filter(email__iexact=incoming.staff_email).values_list("id").first()
+    if author is None:
+        raise StaffMessageRefused(
+            f"No staff member has the email address {incoming.staff_email!r}.",
+            {"staff_email": "Unknown staff member."},
+        )
+    staff_id = author[0]
+    with transaction.atomic():
+        joined = _join_as_staff(incoming=incoming, staff_id=staff_id, received_at=received_at)
+        if joined is None:
+            raise StaffMessageRefused(
+                f"Customer {incoming.customer_id!r} on channel {incoming.channel!r} has no "
+                "open session for a staff message to join.",
+                {"customer_id": "No open session."},
+            )
+        session_id, status, assigned = joined
+        body = _body(incoming.message_id, session_id, status, assigned, False, JOINED)
+        _insert_message(
+            incoming=incoming,
+            session_id=session_id,
+            digest=digest,
+            received_at=received_at,
+            body=body,
+            staff_id=staff_id,
+        )
+    return IngestResult(True, body, session_id, JOINED)
+
+
+def _join_as_staff(
+    *, incoming: IncomingMessage, staff_id: int, received_at: datetime
+) -> tuple[int, str, AssignedStaff | None] | None:
+    at = connection.ops.adapt_datetimefield_value(received_at)
+    params = [
+        at,
+        at,
+        staff_id,
+        at,
+        incoming.channel,
+        incoming.customer_id,
+        ChatSession.Status.OPEN.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_JOIN_AS_STAFF, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session_id, status, assigned_id, name, email = row
+    return session_id, status, AssignedStaff(assigned_id, name, email) if assigned_id else None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -31,11 +34,32 @@ class AssignmentSettings(models.Model):
         editable=False,
         help_text=_("The stamp of the latest automatic decision; the next is never earlier."),
     )
+    # Handing over unanswered sessions (applied by the queue worker, ``assign_waiting``).
+    reassign_unanswered_after_minutes = models.PositiveSmallIntegerField(
+        _("reassign a session nobody answered within N minutes"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text=_("Empty: off. 1 to 1440 minutes."),
+    )
+    return_unanswered_at_shift_end = models.BooleanField(
+        _("when a staff member's working hours end, return their unanswered sessions to the queue"),
+        default=False,
+    )
+    return_open_sessions_when_away = models.BooleanField(
+        _("when a staff member is marked away, return their open sessions to the queue"),
+        default=False,
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = _("assignment settings")
         constraints = [
-            models.CheckConstraint(condition=models.Q(id=1), name="assignment_settings_single_row")
+            models.CheckConstraint(condition=models.Q(id=1), name="assignment_settings_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(reassign_unanswered_after_minutes__isnull=True)
+                | models.Q(reassign_unanswered_after_minutes__range=(1, 1440)),
+                name="assignment_settings_reassign_minutes_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -65,6 +89,23 @@ class ChatSession(models.Model):
     created_at = models.DateTimeField(_("created at"))
     last_message_at = models.DateTimeField(_("last message at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The first staff message on the session (its receipt time) and who sent it.
+    first_response_at = models.DateTimeField(
+        _("first response at"), null=True, blank=True, editable=False
+    )
+    first_response_staff = models.ForeignKey(
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="first_responses",
+        verbose_name=_("first response by"),
+    )
+    # The latest staff message: "unanswered" means none since ``assigned_at``.
+    last_staff_message_at = models.DateTimeField(
+        _("last staff message at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -103,6 +144,12 @@ class ChatSession(models.Model):
                 condition=models.Q(status="open"),
                 name="session_open_by_activity",
             ),
+            # Assigned open sessions by assignment time: the unanswered ones are found here.
+            models.Index(
+                "assigned_at",
+                condition=models.Q(status="open", assigned_staff__isnull=False),
+                name="session_open_assigned",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -113,13 +160,37 @@ class ChatSession(models.Model):
     def is_waiting(self) -> bool:
         return self.status == self.Status.OPEN and self.assigned_staff_id is None
 
+    @property
+    def first_response_time(self) -> timedelta | None:
+        """From the session's creation to its first staff message."""
+        if self.first_response_at is None:
+            return None
+        return self.first_response_at - self.created_at
+
 
 class Message(models.Model):
-    """A customer message. Keeps what is needed to answer a redelivery identically."""
+    """A customer's or a staff member's message. Keeps what is needed to answer a redelivery
+    identically."""
+
+    class Author(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
 
     message_id = models.CharField(_("message ID"), max_length=128, unique=True)
     session = models.ForeignKey(
         ChatSession, on_delete=models.CASCADE, related_name="messages", verbose_name=_("session")
+    )
+    author = models.CharField(
+        _("author"), max_length=8, choices=Author.choices, default=Author.CUSTOMER
+    )
+    staff = models.ForeignKey(
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("staff member"),
+        help_text=_("Who wrote it, for a staff message."),
     )
     customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
     text = models.TextField(_("text"), blank=True)
@@ -138,6 +209,13 @@ class Message(models.Model):
         ordering = ["received_at", "id"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(author="customer", staff__isnull=True)
+                | models.Q(author="staff", staff__isnull=False),
+                name="message_staff_iff_staff_author",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.message_id
@@ -147,7 +225,8 @@ class AssignmentEvent(models.Model):
     """One assignment of a session to a staff member, with the reason in words.
 
     Kind "returned" is the opposite: the session was taken back from ``staff`` and put in
-    the waiting queue (``return_to_queue``); it is not an assignment.
+    the waiting queue (``return_to_queue``); it is not an assignment. Kind "reassigned" is
+    an assignment to ``staff`` of a session ``reassigned_from`` did not answer in time.
     """
 
     class Kind(models.TextChoices):
@@ -155,6 +234,7 @@ class AssignmentEvent(models.Model):
         QUEUE = "queue", _("From the waiting queue")
         MANUAL = "manual", _("Manual")
         RETURNED = "returned", _("Returned to the queue")
+        REASSIGNED = "reassigned", _("Reassigned: not answered")
 
     session = models.ForeignKey(
         ChatSession,
@@ -182,6 +262,15 @@ class AssignmentEvent(models.Model):
         null=True,
         blank=True,
         verbose_name=_("assigned by"),
+    )
+    reassigned_from = models.ForeignKey(
+        Staff,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reassigned_away_events",
+        verbose_name=_("reassigned from"),
+        help_text=_("Who did not answer, for a reassignment."),
     )
     created_at = models.DateTimeField(_("created at"))
 

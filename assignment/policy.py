@@ -15,6 +15,9 @@ The rule, in one place (this module):
   stamps never go backwards in the order decisions take the lock (see below).
 * **The candidates**: how many staff were eligible, recorded on the event with the reason
   (``describe_reason``).
+* **First come, first served**: while older sessions wait, the decision a new session
+  triggers goes to the oldest of them (kind "queue"); the new session waits behind it
+  (``session_assign_on_creation`` reports both). Still one decision per new session.
 
 Every face uses these: the webhook (through the ``post_save`` signal of a new session), the
 waiting queue, manual assignment's bookkeeping, ``on_duty`` and the Next in line page
@@ -57,7 +60,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -104,6 +107,9 @@ class Decision:
     reason: str | None = None
     candidates: int | None = None
     event_id: int | None = None
+    # First come, first served: a new session that waits because its decision went to the
+    # oldest waiting session carries that decision here.
+    oldest_served: Decision | None = None
 
     @property
     def assigned(self) -> bool:
@@ -310,6 +316,10 @@ def session_assign_on_creation(*, session: ChatSession) -> Decision:
     """
     with transaction.atomic(savepoint=False):
         decision = _decide(session_id=session.pk, at=session.created_at, kind="automatic")
+    if decision.session_id != session.pk:
+        # First come, first served: the turn went to the oldest waiting session.
+        decisions.report(decision)
+        decision = Decision(Outcome.QUEUED, session.pk, oldest_served=decision)
     decisions.report(decision)
     return decision
 
@@ -336,8 +346,18 @@ def _decide(*, session_id: int | None, at: datetime, kind: str) -> Decision:
 
 
 def _decide_step_by_step(*, session_id: int | None, at: datetime, kind: str) -> Decision:
-    """The decision as ORM queries, the caller's transaction holding the lock until commit."""
-    settings_row = lock_assignment_settings()
+    """The decision as ORM queries, the caller's transaction holding the lock until commit.
+
+    For a new session (``session_id`` given) an older waiting session takes the turn
+    (first come, first served): the decision is then about it, of kind "queue".
+    """
+    new_session_id = session_id
+    if session_id is None:
+        settings_row = lock_assignment_settings()
+    else:
+        settings_row, older_id = _lock_with_oldest_waiting_before(session_id)
+        if older_id is not None and settings_row.auto_assign:
+            session_id, kind = older_id, AssignmentEvent.Kind.QUEUE
     if not settings_row.auto_assign:
         return Decision(Outcome.AUTO_ASSIGN_OFF, session_id)
     if session_id is None:
@@ -352,9 +372,9 @@ def _decide_step_by_step(*, session_id: int | None, at: datetime, kind: str) -> 
         .first()
     )
     if chosen is None:
-        if kind == AssignmentEvent.Kind.AUTOMATIC:
-            outbox.session_queued(session_id=session_id, at=at)
-        return Decision(Outcome.QUEUED, session_id)
+        if new_session_id is not None:  # a new session waits
+            outbox.session_queued(session_id=new_session_id, at=at)
+        return Decision(Outcome.QUEUED, new_session_id or session_id)
     staff_id, name, email, previous, candidates = chosen
     stamp = decision_stamp(previous_stamp=settings_row.last_decision_at, at=at)
     reason = describe_reason(previous=previous, now=stamp, kind=kind)
@@ -377,6 +397,9 @@ def _decide_step_by_step(*, session_id: int | None, at: datetime, kind: str) -> 
         by=None,
         at=stamp,
     )
+    if new_session_id is not None and new_session_id != session_id:
+        # First come, first served: the new session waits behind the one just served.
+        outbox.session_queued(session_id=new_session_id, at=at)
     return Decision(
         Outcome.ASSIGNED,
         session_id,
@@ -386,6 +409,39 @@ def _decide_step_by_step(*, session_id: int | None, at: datetime, kind: str) -> 
         candidates,
         event.pk,
     )
+
+
+def _lock_with_oldest_waiting_before(session_id: int) -> tuple[AssignmentSettings, int | None]:
+    """The lock, and the oldest session waiting since before ``session_id`` was created.
+
+    One query on SQLite, where writers are serialised and the lock query can carry the
+    look-up. On PostgreSQL the waiting session is also locked, skipping one that a
+    customer's message or a close holds right now (as ``chatassist_assign_next`` does).
+    """
+    new = ChatSession.objects.filter(pk=session_id)
+    older = (
+        waiting_sessions()
+        .exclude(pk=session_id)
+        .filter(
+            Q(created_at__lt=Subquery(new.values("created_at")))
+            | Q(created_at=Subquery(new.values("created_at")), id__lt=session_id)
+        )
+        .values("id")
+    )
+    if connection.vendor == "postgresql":
+        settings_row = lock_assignment_settings()
+        locked = older.select_for_update(skip_locked=True).values_list("id", flat=True)
+        return settings_row, locked.first()
+    row = (
+        AssignmentSettings.objects.filter(pk=AssignmentSettings.SINGLETON_ID)
+        .annotate(oldest_waiting_id=Subquery(older[:1]))
+        .values_list("auto_assign", "last_decision_at", "oldest_waiting_id")
+        .first()
+    )
+    if row is None:
+        return lock_assignment_settings(), None
+    auto_assign, last_decision_at, older_id = row
+    return AssignmentSettings(auto_assign=auto_assign, last_decision_at=last_decision_at), older_id
 
 
 def _stamp(*, session_id: int, staff_id: int, stamp: datetime) -> None:
@@ -541,3 +597,16 @@ def _release(*, staff_id: int) -> None:
     Staff.objects.filter(pk=staff_id, open_sessions__gt=0).update(
         open_sessions=F("open_sessions") - 1
     )
+
+
+# --- Bookkeeping shared with the hand-overs (assignment.handover) ----------------------------
+
+
+def record_assignment(*, session_id: int, staff_id: int, stamp: datetime) -> None:
+    """An assignment's bookkeeping, under the lock: the stamp, the open count, the session."""
+    _stamp(session_id=session_id, staff_id=staff_id, stamp=stamp)
+
+
+def release_open_session(*, staff_id: int) -> None:
+    """One open session fewer for ``staff_id`` (their capacity), never below zero."""
+    _release(staff_id=staff_id)

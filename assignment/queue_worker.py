@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db import InterfaceError, OperationalError, connection
 
-from assignment import policy
+from assignment import handover, policy
 
 logger = logging.getLogger("chatassist.worker")
 
@@ -33,17 +33,27 @@ def handle_one_waiting() -> bool:
     return policy.assign_oldest_waiting().assigned
 
 
+def hand_over_due() -> int:
+    """The hand-overs due now (``assignment.handover``): sessions of away staff and of
+    ended shifts back to the queue, unanswered sessions to the next in line; how many."""
+    return handover.hand_over_due().count
+
+
 def drain_queue(
     *,
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Assign waiting sessions until none can be; returns how many were assigned."""
+    """Assign waiting sessions until none can be, then make the hand-overs due, and again
+    while those returned sessions to the queue; returns how many were assigned."""
     assigned = 0
-    while not should_stop() and handle_one_waiting():
-        assigned += 1
-        if on_progress is not None:
-            on_progress(assigned)
+    while not should_stop():
+        if handle_one_waiting():
+            assigned += 1
+            if on_progress is not None:
+                on_progress(assigned)
+        elif should_stop() or not hand_over_due():
+            break
     return assigned
 
 
@@ -51,7 +61,8 @@ def drain_queue(
 class QueueWorker:
     """``assign_waiting --loop``: assign waiting sessions as long as the process runs.
 
-    A loop of ``handle_one()`` calls, each one session in one transaction. When there is
+    A loop of ``handle_one()`` calls, each one session in one transaction; when the queue
+    has nothing to assign, ``hand_over()`` makes the hand-overs due. When there is
     nothing to do it sleeps ``idle_interval`` seconds. ``stop()``, or a signal handler
     setting ``stopping`` (see ``stop_on_signals``), ends the loop between two sessions and
     wakes it from a sleep at once. When the database is unavailable (a restart, a failover)
@@ -63,8 +74,10 @@ class QueueWorker:
     max_backoff: float = 30.0
     first_backoff: float = 1.0
     handle_one: Callable[[], bool] = handle_one_waiting
+    hand_over: Callable[[], int] = hand_over_due
     stopping: threading.Event = field(default_factory=threading.Event)
     assigned: int = 0
+    handed_over: int = 0
     database_errors: int = 0
 
     def stop(self) -> None:
@@ -81,15 +94,19 @@ class QueueWorker:
         while not self.stopping.is_set():
             try:
                 worked = self.handle_one()
+                # The queue first (first come, first served), then the hand-overs; what
+                # they return to the queue is served on the next turn.
+                handed_over = 0 if worked else self.hand_over()
             except RECOVERABLE_DATABASE_ERRORS as error:
                 self._database_unavailable(error, retry_in=backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             backoff = self.first_backoff
+            self.handed_over += handed_over
             if worked:
                 self.assigned += 1
-            else:
+            elif not handed_over:
                 self.stopping.wait(self.idle_interval)
         logger.info(
             "worker stopped assigned=%s",

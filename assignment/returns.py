@@ -51,27 +51,39 @@ def return_to_queue(*, staff: Staff, force: bool = False, now: datetime | None =
             .filter(assigned_staff=member, status=ChatSession.Status.OPEN)
             .order_by("created_at", "id")
         )
-        if not sessions:
-            return []
-        ids = [session.pk for session in sessions]
-        ChatSession.objects.filter(pk__in=ids).update(assigned_staff=None, assigned_at=None)
-        Staff.objects.filter(pk=member.pk).update(
-            open_sessions=Greatest(F("open_sessions") - len(ids), Value(0))
-        )
         reason = (
             f"returned to the waiting queue: {member.name} is away"
             if not member.active
             else f"returned to the waiting queue by an operator ({member.name} is not away)"
         )
-        AssignmentEvent.objects.bulk_create(
-            AssignmentEvent(
-                session=session,
-                staff=member,
-                kind=AssignmentEvent.Kind.RETURNED,
-                reason=reason[:255],
-                created_at=now,
-            )
-            for session in sessions
+        return return_sessions(member=member, sessions=sessions, reason=reason, now=now)
+
+
+def return_sessions(
+    *, member: Staff, sessions: list[ChatSession], reason: str, now: datetime
+) -> list[int]:
+    """Take ``sessions`` (open, ``member``'s, locked by the caller under the assignment
+    lock) back from ``member`` into the waiting queue, recording ``reason``; their ids.
+
+    Every return goes through here: ``return_to_queue`` and the queue worker's hand-overs
+    (``assignment.handover``).
+    """
+    if not sessions:
+        return []
+    ids = [session.pk for session in sessions]
+    ChatSession.objects.filter(pk__in=ids).update(assigned_staff=None, assigned_at=None)
+    Staff.objects.filter(pk=member.pk).update(
+        open_sessions=Greatest(F("open_sessions") - len(ids), Value(0))
+    )
+    AssignmentEvent.objects.bulk_create(
+        AssignmentEvent(
+            session=session,
+            staff=member,
+            kind=AssignmentEvent.Kind.RETURNED,
+            reason=reason[:255],
+            created_at=now,
         )
-        outbox.sessions_returned(session_ids=ids, returned_from=member, at=now)
+        for session in sessions
+    )
+    outbox.sessions_returned(session_ids=ids, returned_from=member, at=now)
     return ids

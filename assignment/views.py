@@ -20,6 +20,7 @@ from assignment.ingestion import (
     MAX_BODY_BYTES,
     MessageConflict,
     PayloadError,
+    StaffMessageRefused,
     ingest_message,
     parse_payload,
 )
@@ -101,6 +102,9 @@ def _answer(request: HttpRequest) -> WebhookAnswer:
     except MessageConflict as error:
         conflict = error_response(409, str(error), {"message_id": incoming.message_id})
         return WebhookAnswer(conflict, message_id=incoming.message_id, outcome="conflict")
+    except StaffMessageRefused as error:
+        refused = error_response(409, str(error), error.details)
+        return WebhookAnswer(refused, message_id=incoming.message_id, outcome="refused")
     except DatabaseError:
         logger.exception("webhook database error message_id=%s", incoming.message_id)
         unavailable = error_response(

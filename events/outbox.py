@@ -51,12 +51,19 @@ def session_assigned(
     candidates: int | None,
     by: str | None,
     at: datetime,
+    reassigned_from: StaffFields | None = None,
 ) -> Event:
-    """``session.assigned``: kind "automatic", "queue" or "manual" (``by``: a username)."""
-    data = {
+    """``session.assigned``: kind "automatic", "queue" or "manual" (``by``: a username).
+
+    A session the queue worker took from someone who did not answer is kind "queue" (the
+    contract's three kinds stay three) with ``data.reassigned_from`` naming that person.
+    """
+    data: dict[str, Any] = {
         "session": {"status": "open", "assigned_to": staff_json(staff)},
         "assignment": {"kind": kind, "reason": reason, "candidates": candidates, "by": by},
     }
+    if reassigned_from is not None:
+        data["reassigned_from"] = staff_json(reassigned_from)
     return _record(EventType.SESSION_ASSIGNED, session_id=session_id, data=data, at=at)
 
 

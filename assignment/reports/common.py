@@ -16,6 +16,7 @@ ASSIGNMENT_KINDS = (
     AssignmentEvent.Kind.AUTOMATIC.value,
     AssignmentEvent.Kind.QUEUE.value,
     AssignmentEvent.Kind.MANUAL.value,
+    AssignmentEvent.Kind.REASSIGNED.value,  # counts as the next staff member's assignment
 )
 FAIRNESS_PERIODS = (7, 30)
 # The days a report may be asked about: a week around any of them, in any zone, stays

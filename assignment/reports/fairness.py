@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,10 +11,41 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q
 
 from assignment import policy
-from assignment.models import AssignmentEvent
+from assignment.models import AssignmentEvent, ChatSession
 from assignment.reports.common import ASSIGNMENT_KINDS, FAIRNESS_PERIODS, roster
 from staff import coverage, schedule
 from staff.models import Staff
+
+
+@dataclass(frozen=True)
+class FirstResponses:
+    """First response times (a session's creation to its first staff message) of the
+    sessions a staff member answered first: how many, the median and the 90th percentile
+    (nearest rank: the smallest time at least 90 % of them were within)."""
+
+    count: int
+    median: timedelta
+    p90: timedelta
+
+    @classmethod
+    def of(cls, times: list[timedelta]) -> FirstResponses | None:
+        if not times:
+            return None
+        ordered = sorted(times)
+        middle = len(ordered) // 2
+        median = (
+            ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        )
+        p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]
+        return cls(len(ordered), median, p90)
+
+    @property
+    def median_text(self) -> str:
+        return policy.describe_duration(self.median)
+
+    @property
+    def p90_text(self) -> str:
+        return policy.describe_duration(self.p90)
 
 
 @dataclass
@@ -23,6 +55,8 @@ class FairnessRow:
     other_events: dict[str, int] = field(default_factory=dict)  # any other kind
     on_duty: timedelta = timedelta()
     team_rate: float | None = None
+    responses: FirstResponses | None = None  # the first responses this staff member sent
+    reassigned_away: int = 0  # sessions reassigned away from them, unanswered
 
     @property
     def assigned(self) -> int:
@@ -75,13 +109,16 @@ class FairnessPeriod:
 
 def fairness(*, now: datetime, periods: tuple[int, ...] = FAIRNESS_PERIODS) -> list[FairnessPeriod]:
     """Per staff member and period (the last N days up to ``now``): sessions assigned by
-    kind, other events, and time on duty by their current working time. Three queries.
+    kind, other events, time on duty by their current working time, first response times
+    (of first responses sent in the period) and sessions reassigned away. Five queries.
 
     On-duty time comes from each staff member's *current* working time over the whole
     period (neither past working times nor past absences are recorded).
     """
     starts = {days: now - timedelta(days=days) for days in periods}
     counts = _event_counts(starts=starts, now=now)
+    response_times = _first_response_times(starts=starts, now=now)
+    reassigned_away = _reassigned_away_counts(starts=starts, now=now)
     shifts = {hours.id: hours for hours in policy.working_time_hours()}
     members = roster()
     staffed = {member.working_time_id for member in members}
@@ -101,6 +138,9 @@ def fairness(*, now: datetime, periods: tuple[int, ...] = FAIRNESS_PERIODS) -> l
         rows = [
             _fairness_row(member, counts.get(member.pk, {}), days, on_duty) for member in members
         ]
+        for row in rows:
+            row.responses = FirstResponses.of(response_times.get(row.staff.pk, {}).get(days, []))
+            row.reassigned_away = reassigned_away.get(row.staff.pk, {}).get(days, 0)
         period = FairnessPeriod(days=days, start=start, end=now, rows=rows)
         for row in rows:
             row.team_rate = period.team_rate
@@ -132,6 +172,44 @@ def _event_counts(
         counts[row["staff_id"]][row["kind"]] = {
             days: _count(by_name[f"last_{days}"]) for days in starts
         }
+    return counts
+
+
+def _first_response_times(
+    *, starts: dict[int, datetime], now: datetime
+) -> dict[int, dict[int, list[timedelta]]]:
+    """staff id -> days -> the first response times they sent in the period: one query."""
+    rows = ChatSession.objects.filter(
+        first_response_at__gte=min(starts.values()), first_response_at__lte=now
+    ).values_list("first_response_staff_id", "created_at", "first_response_at")
+    times: dict[int, dict[int, list[timedelta]]] = defaultdict(lambda: defaultdict(list))
+    for staff_id, created_at, first_response_at in rows:
+        if staff_id is None or first_response_at is None:  # the filter excludes these
+            continue
+        for days, start in starts.items():
+            if first_response_at >= start:
+                times[staff_id][days].append(first_response_at - created_at)
+    return times
+
+
+def _reassigned_away_counts(
+    *, starts: dict[int, datetime], now: datetime
+) -> dict[int, dict[int, int]]:
+    """staff id -> days -> sessions reassigned away from them (unanswered): one query."""
+    rows = (
+        AssignmentEvent.objects.filter(
+            kind=AssignmentEvent.Kind.REASSIGNED,
+            created_at__gte=min(starts.values()),
+            created_at__lte=now,
+        )
+        .order_by()
+        .values_list("reassigned_from_id", "created_at")
+    )
+    counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for staff_id, created_at in rows:
+        for days, start in starts.items():
+            if created_at >= start:
+                counts[staff_id][days] += 1
     return counts
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Count, Q
 from django.utils.translation import gettext
 
-from assignment import policy
+from assignment import handover, policy
+from assignment.models import ChatSession
 from assignment.reports.common import roster
 from staff import schedule
 from staff.models import Staff
@@ -109,3 +111,18 @@ def _local_time(member: Staff, at: datetime) -> datetime | None:
     if member.working_time is None:
         return None
     return at.astimezone(schedule.zone_for(member.working_time.timezone))
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    waiting: int  # open sessions nobody has: the waiting queue
+    unanswered: int  # open, assigned sessions with no staff message since their assignment
+
+
+def queue_counts() -> QueueCounts:
+    """The waiting queue and the unanswered sessions, counted in one query."""
+    counts = ChatSession.objects.filter(status=ChatSession.Status.OPEN).aggregate(
+        waiting=Count("id", filter=Q(assigned_staff__isnull=True)),
+        unanswered=Count("id", filter=handover.unanswered()),
+    )
+    return QueueCounts(waiting=counts["waiting"], unanswered=counts["unanswered"])

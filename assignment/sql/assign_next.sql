@@ -16,6 +16,8 @@
 -- outcome: 'assigned', 'queued' (nobody on duty with room), 'off' (automatic assignment is
 -- off), 'stale' (the caller judged duty from hours that changed: judge again), 'missing'
 -- (no settings row: create it), 'empty' (queue: no session is waiting).
+-- With p_session given and older sessions waiting, 'assigned' names the oldest waiting
+-- session instead (first come, first served; 'queue' kind); the caller's new session waits.
 CREATE OR REPLACE FUNCTION chatassist_assign_next(
     p_session bigint,        -- NULL: the oldest waiting session
     p_on_duty bigint[],      -- the working times on duty, judged by the caller
@@ -33,6 +35,8 @@ DECLARE
     v_now timestamptz;
     v_session bigint := p_session;
     v_previous timestamptz;
+    v_older bigint;
+    v_kind text := p_kind;
 BEGIN
     SELECT s.auto_assign, greatest(p_now, s.last_decision_at + interval '1 microsecond')
     INTO v_auto, v_now
@@ -51,6 +55,25 @@ BEGIN
         RETURN QUERY SELECT 'stale', v_session, NULL::bigint, NULL, NULL,
             NULL::timestamptz, NULL::integer, NULL::bigint, NULL;
         RETURN;
+    END IF;
+
+    -- First come, first served: a new session does not jump the queue. When an older
+    -- session waits, this decision is about the oldest one (a 'queue' decision); the new
+    -- session waits behind it. SKIP LOCKED: a waiting session a customer's message or a
+    -- close has locked right now is passed over rather than waited for under the lock.
+    IF v_session IS NOT NULL THEN
+        SELECT s.id INTO v_older FROM assignment_chatsession AS s
+        WHERE s.status = 'open' AND s.assigned_staff_id IS NULL AND s.id <> v_session
+          AND (s.created_at, s.id) < (
+              SELECT new.created_at, new.id FROM assignment_chatsession AS new
+              WHERE new.id = v_session)
+        ORDER BY s.created_at, s.id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            v_session := v_older;
+            v_kind := 'queue';
+        END IF;
     END IF;
 
     IF v_session IS NULL THEN
@@ -101,18 +124,20 @@ BEGIN
     )
     INTO staff_id, staff_name, staff_email, v_previous, candidates
     FROM stamped;
+    IF p_session IS NOT NULL AND (staff_id IS NULL OR v_session <> p_session) THEN
+        -- The new session waits: nobody has room, or the turn went to an older session.
+        -- The outbox row of events.outbox.session_queued (the same data, one INSERT).
+        INSERT INTO events_event
+            (webhook_id, type, session_id, endpoint_id, data, happened_at, fanned_out)
+        VALUES ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'session.queued',
+            p_session, NULL,
+            jsonb_build_object('session',
+                jsonb_build_object('status', 'open', 'assigned_to', NULL)),
+            p_now, false);
+    END IF;
     IF staff_id IS NULL THEN
-        IF p_kind = 'automatic' THEN
-            -- The outbox row of events.outbox.session_queued (the same data, one INSERT).
-            INSERT INTO events_event
-                (webhook_id, type, session_id, endpoint_id, data, happened_at, fanned_out)
-            VALUES ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'session.queued',
-                v_session, NULL,
-                jsonb_build_object('session',
-                    jsonb_build_object('status', 'open', 'assigned_to', NULL)),
-                p_now, false);
-        END IF;
-        RETURN QUERY SELECT 'queued', v_session, NULL::bigint, NULL, NULL,
+        -- The caller's session waits (not the older one this decision was about).
+        RETURN QUERY SELECT 'queued', coalesce(p_session, v_session), NULL::bigint, NULL, NULL,
             NULL::timestamptz, NULL::integer, NULL::bigint, NULL;
         RETURN;
     END IF;
@@ -121,12 +146,12 @@ BEGIN
     reason := CASE WHEN v_previous IS NULL THEN 'never assigned'
         ELSE 'last assigned ' || chatassist_describe_duration(v_now - v_previous) || ' ago'
     END;
-    IF p_kind = 'queue' THEN
+    IF v_kind = 'queue' THEN
         reason := 'from the waiting queue; ' || reason;
     END IF;
     INSERT INTO assignment_assignmentevent
         (session_id, staff_id, kind, reason, candidates, assigned_by_id, created_at)
-    VALUES (v_session, staff_id, p_kind, left(reason, 255), candidates, NULL, v_now)
+    VALUES (v_session, staff_id, v_kind, left(reason, 255), candidates, NULL, v_now)
     RETURNING id INTO event_id;
 
     -- The outbox row of events.outbox.session_assigned (the same data, one INSERT).
@@ -137,7 +162,7 @@ BEGIN
         jsonb_build_object(
             'session', jsonb_build_object('status', 'open', 'assigned_to',
                 jsonb_build_object('id', staff_id, 'name', staff_name, 'email', staff_email)),
-            'assignment', jsonb_build_object('kind', p_kind, 'reason', left(reason, 255),
+            'assignment', jsonb_build_object('kind', v_kind, 'reason', left(reason, 255),
                 'candidates', candidates, 'by', NULL)),
         v_now, false);
 

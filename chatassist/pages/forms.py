@@ -653,3 +653,27 @@ class AutoAssignToggleForm(forms.Form):
     @property
     def turn_on(self) -> bool:
         return self.cleaned_data["enabled"] == "on"
+
+
+class HandoverSettingsForm(forms.Form):
+    """Nobody left unanswered: the queue worker's hand-overs (``assignment.handover``)."""
+
+    reassign_unanswered_after_minutes = forms.IntegerField(
+        label=gettext_lazy("Reassign a session nobody answered within N minutes"),
+        required=False,
+        min_value=1,
+        max_value=1440,
+        help_text=gettext_lazy("Empty: never. 1 to 1440 minutes."),
+    )
+    return_unanswered_at_shift_end = forms.BooleanField(
+        label=gettext_lazy(
+            "When a staff member's working hours end, return their unanswered sessions to the queue"
+        ),
+        required=False,
+    )
+    return_open_sessions_when_away = forms.BooleanField(
+        label=gettext_lazy(
+            "When a staff member is marked away, return their open sessions to the queue"
+        ),
+        required=False,
+    )

@@ -24,6 +24,11 @@ urlpatterns = [
         name="automatic-assignment",
     ),
     path("automatic-assignment/toggle/", _admin(views.auto_assign_toggle), name="toggle"),
+    path(
+        "automatic-assignment/unanswered/",
+        _admin(views.handover_settings),
+        name="handover-settings",
+    ),
     path("working-times/new/", _admin(views.working_time_create), name="working-time-create"),
     path("working-times/<int:pk>/", _admin(views.working_time_edit), name="working-time-edit"),
     path(

@@ -34,9 +34,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assignment import config, policy
+from assignment.models import AssignmentSettings
 from chatassist.pages import selectors, time_zones
 from chatassist.pages.forms import (
     AutoAssignToggleForm,
+    HandoverSettingsForm,
     StaffWorkingTimeForm,
     WorkingTimeForm,
 )
@@ -158,6 +160,7 @@ def _page(
     dialog: Dialog | None = None,
     delete: DeleteDialog | None = None,
     pending: tuple[int, int] | None = None,
+    handover_form: HandoverSettingsForm | None = None,
 ) -> TemplateResponse:
     now = timezone.now()
     # In the admin's pop-up window only the dialog shows, without header, sidebar or tabs.
@@ -187,6 +190,7 @@ def _page(
             "auto_assign": policy.auto_assign_enabled(),
             # The toggle rule as the page shows it; auto_assign_set() is what enforces it.
             "rule_met": any(row.staff.working_time_id for row in rows),
+            "handover_form": handover_form or _handover_form(),
         }
     return TemplateResponse(request, TEMPLATES[tab], context)
 
@@ -399,6 +403,34 @@ def auto_assign_toggle(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, ON_MESSAGE if form.turn_on else OFF_MESSAGE)
     return redirect(tab_url(AUTOMATIC))
+
+
+@require_POST
+def handover_settings(request: HttpRequest) -> HttpResponse:
+    """The "Nobody left unanswered" settings on the Automatically assigning sessions tab."""
+    can = _permissions(request, "toggle")
+    form = HandoverSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The unanswered-session settings were not saved; see below."))
+        response = _page(request, can, AUTOMATIC, handover_form=form)
+        response.status_code = 400
+        return response
+    config.handover_settings_set(**form.cleaned_data)
+    messages.success(request, _("Saved the settings for unanswered sessions."))
+    return redirect(tab_url(AUTOMATIC) + "#ca-handover")
+
+
+def _handover_form() -> HandoverSettingsForm:
+    row = AssignmentSettings.objects.filter(pk=AssignmentSettings.SINGLETON_ID).first()
+    return HandoverSettingsForm(
+        initial={
+            "reassign_unanswered_after_minutes": row.reassign_unanswered_after_minutes
+            if row
+            else None,
+            "return_unanswered_at_shift_end": bool(row and row.return_unanswered_at_shift_end),
+            "return_open_sessions_when_away": bool(row and row.return_open_sessions_when_away),
+        }
+    )
 
 
 ON_MESSAGE = gettext_lazy(

@@ -129,6 +129,7 @@ def next_in_line(request):
         at_clock=f"{local:%H:%M %Z}",
         other_fold=other_fold,
         auto_assign=policy.auto_assign_enabled(),
+        queue=next_in_line_report.queue_counts(),
     )
 
 

@@ -24,10 +24,22 @@ TOGGLE_RULE = (
     "time. Give a staff member a working time first."
 )
 
+EMPTY_EXPORT = {
+    "auto_assign": False,
+    "reassign_unanswered_after_minutes": None,
+    "return_unanswered_at_shift_end": False,
+    "return_open_sessions_when_away": False,
+    "working_times": [],
+    "staff": [],
+}
+
 # A complete configuration, written in the order export_config prints it (working times
 # by name, staff by email, days mon..sun, ranges by start), so export can be compared to it.
 DOCUMENT = {
     "auto_assign": True,
+    "reassign_unanswered_after_minutes": 15,
+    "return_unanswered_at_shift_end": True,
+    "return_open_sessions_when_away": False,
     "working_times": [
         {
             "name": "London late",
@@ -553,7 +565,7 @@ def test_export_prints_the_whole_configuration(import_file):
 
 
 def test_export_of_an_empty_database():
-    assert export() == {"auto_assign": False, "working_times": [], "staff": []}
+    assert export() == EMPTY_EXPORT
 
 
 def test_export_then_import_into_an_empty_database_gives_the_same_configuration(import_file):
@@ -574,7 +586,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_configuration(
     before = json.loads(exported)
 
     empty_the_database()
-    assert export() == {"auto_assign": False, "working_times": [], "staff": []}
+    assert export() == EMPTY_EXPORT
     import_file(exported)
 
     assert export() == before
@@ -591,3 +603,59 @@ def test_export_then_import_into_an_empty_database_gives_the_same_configuration(
         "kim@example.com",
         "zed@example.com",
     ]
+
+
+# --- The hand-over keys (optional on import, always exported) --------------------------------
+
+
+def handover_row() -> tuple[int | None, bool, bool]:
+    row = AssignmentSettings.objects.get()
+    return (
+        row.reassign_unanswered_after_minutes,
+        row.return_unanswered_at_shift_end,
+        row.return_open_sessions_when_away,
+    )
+
+
+def test_import_sets_the_handover_keys_the_file_gives(import_file):
+    import_file(document())
+
+    assert handover_row() == (15, True, False)
+
+
+def test_a_file_without_the_handover_keys_keeps_their_values(import_file):
+    import_file(document())
+    without = {key: value for key, value in document().items() if key not in config.HANDOVER_KEYS}
+
+    import_file(without)
+
+    assert handover_row() == (15, True, False)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("reassign_unanswered_after_minutes", 0, "from 1 to 1440"),
+        ("reassign_unanswered_after_minutes", 1441, "from 1 to 1440"),
+        ("reassign_unanswered_after_minutes", "15", "from 1 to 1440"),
+        ("reassign_unanswered_after_minutes", True, "from 1 to 1440"),
+        ("reassign_unanswered_after_minutes", 2.5, "from 1 to 1440"),
+        ("return_unanswered_at_shift_end", "yes", "must be true or false"),
+        ("return_open_sessions_when_away", None, "must be true or false"),
+    ],
+)
+def test_a_bad_handover_value_is_refused_and_changes_nothing(import_file, key, value, message):
+    error = rejected(import_file, {**document(), key: value})
+
+    assert error.startswith(f"Nothing imported. {key}: ")
+    assert message in error
+    assert not WorkingTime.objects.exists()
+    assert not AssignmentSettings.objects.filter(reassign_unanswered_after_minutes=15).exists()
+
+
+@pytest.mark.parametrize("minutes", [1, 1440, None])
+def test_the_reassign_minutes_bounds_and_null_are_accepted(import_file, minutes):
+    import_file({**document(), "reassign_unanswered_after_minutes": minutes})
+
+    assert handover_row()[0] == minutes
+    assert export()["reassign_unanswered_after_minutes"] == minutes

@@ -52,11 +52,16 @@ def change_hours(working_time: WorkingTime, hours: dict) -> None:
 def test_hours_changed_since_they_were_read_are_read_again_before_deciding(taipei_staff):
     change_hours(taipei_staff, {"mon": [["09:00", "17:00"]]})  # 17:00 is now off duty
 
-    assert new_session().assigned_staff is None
+    waiting = new_session()
+    assert waiting.assigned_staff is None
 
     change_hours(taipei_staff, {"mon": [["16:00", "17:30"]]})  # on duty again
 
-    assert new_session().assigned_staff.name == "Mei"
+    newer = new_session()
+    waiting.refresh_from_db()
+    # Decided on the new hours; first come, first served gives Mei the one that waited.
+    assert waiting.assigned_staff.name == "Mei"
+    assert newer.assigned_staff is None
 
 
 def test_a_time_zone_change_is_noticed_too(taipei_staff):

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
+from django.db.models import F
 
 from assignment import config, demo, durations, idle_sessions, policy, queue_worker
 from assignment.ingestion import IncomingMessage, ingest_message
@@ -732,3 +733,9 @@ def test_the_demo_tells_the_story_at_any_hour(now):
     with_hours = [m for m in staff.values() if m.working_time is not None]
     assert all(last_week.filter(staff=m).exists() for m in with_hours)
     assert ChatSession.objects.filter(created_at__gt=now).count() == 0
+    # Staff answered most chats: first response times for the fairness view, never before
+    # the session opened, and none by Amelia after she fell ill.
+    answered = ChatSession.objects.filter(first_response_at__isnull=False)
+    assert answered.count() > ChatSession.objects.count() // 2
+    assert not answered.filter(first_response_at__lt=F("created_at")).exists()
+    assert not answered.filter(first_response_at__gt=now).exists()

@@ -42,8 +42,11 @@ FOLLOW_UP = {"message_id": "m-2", "customer_id": "c-1", "text": "Still there?"}
 #   new session, manual (auto-assignment off): look-up, BEGIN, INSERT session,
 #       the decision (SQLite: the lock alone), INSERT message, COMMIT
 #   follow-up: look-up, BEGIN, UPDATE session RETURNING, INSERT message, COMMIT
+#   staff reply: look-up, the staff member, BEGIN, UPDATE session RETURNING, INSERT message,
+#       COMMIT (no decision: a staff message never runs the policy)
 #   redelivery and conflict: look-up (no transaction)
 EXPECTED = {
+    "staff reply": (6, 6),
     "new session, assigned": (6, 13),
     "new session, queued": (6, 9),
     "new session, manual": (6, 6),
@@ -158,3 +161,15 @@ def test_conflict(store, post_message, django_assert_num_queries):
 
     assert response.status_code == 409
     assert ChatSession.objects.count() == 1
+
+
+def test_staff_reply(store, post_message, django_assert_num_queries):
+    post_message(FIRST)
+    reply = {**FOLLOW_UP, "author": "staff", "staff_email": "staff7@example.com"}
+
+    with django_assert_num_queries(expected("staff reply")):
+        response = post_message(reply)
+
+    assert response.status_code == 201
+    assert response.json()["session"]["assignment"] == "existing"
+    assert ChatSession.objects.get().first_response_staff.email == "staff7@example.com"

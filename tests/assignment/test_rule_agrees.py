@@ -14,7 +14,9 @@ the same number of candidates and the same reason:
 * the decision for a new session, through its ``post_save`` signal (on PostgreSQL: the
   database function);
 * the step-by-step ORM decision (SQLite's; run on PostgreSQL too, beside the function);
-* the waiting queue's decision (``assign_oldest_waiting``), with its reason's prefix.
+* the waiting queue's decision (``assign_oldest_waiting``), with its reason's prefix;
+* a new session's decision while an older one waits (first come, first served), in both
+  forms: it goes to the older session, with the queue's reason.
 
 Each example runs in a transaction that is rolled back. RULE_EXAMPLES sets the number of
 examples (the long form: RULE_EXAMPLES=2000).
@@ -236,6 +238,30 @@ def decided_from_the_queue(at: datetime) -> Verdict:
     return verdict
 
 
+def served_first_come_first_served(at: datetime, *, step_by_step: bool) -> Verdict:
+    """A new session while an older one waits: the decision (either form) goes to the older
+    one, with the queue's reason, and the new one waits."""
+    AssignmentSettings.objects.filter(pk=1).update(auto_assign=False)
+    older = new_session(at - timedelta(minutes=5))
+    newer = ChatSession(channel="web", customer_id="c-2", created_at=at, last_message_at=at)
+    newer.save()
+    AssignmentSettings.objects.filter(pk=1).update(auto_assign=True)
+    if step_by_step:
+        decision = policy._decide_step_by_step(session_id=newer.pk, at=at, kind="automatic")
+    else:
+        decision = policy.session_assign_on_creation(session=newer)
+        assert (decision.outcome, decision.session_id) == (policy.Outcome.QUEUED, newer.pk)
+        decision = decision.oldest_served or decision
+    verdict = verdict_of(decision)
+    if verdict.reason is None:
+        return verdict
+    assert decision.session_id == older.pk
+    assert verdict.reason.startswith(policy.QUEUE_REASON_PREFIX)
+    return Verdict(
+        verdict.staff_id, verdict.candidates, verdict.reason[len(policy.QUEUE_REASON_PREFIX) :]
+    )
+
+
 def on_duty_command_ids(at: datetime) -> list[int]:
     out = io.StringIO()
     call_command("on_duty", "--at", at.isoformat(), "--json", stdout=out)
@@ -293,6 +319,13 @@ def test_every_path_names_the_same_staff_member_count_and_reason(store):
         assert in_a_rolled_back_transaction(lambda: decided_on_creation(at)) == preview
         assert in_a_rolled_back_transaction(lambda: decided_step_by_step(at)) == preview
         assert in_a_rolled_back_transaction(lambda: decided_from_the_queue(at)) == preview
+        for step_by_step in (False, True):
+            assert (
+                in_a_rolled_back_transaction(
+                    lambda form=step_by_step: served_first_come_first_served(at, step_by_step=form)
+                )
+                == preview
+            )
 
     in_a_rolled_back_transaction(check)
 

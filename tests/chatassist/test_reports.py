@@ -368,8 +368,8 @@ def test_fairness_counts_sessions_by_kind_next_to_on_duty_hours(manager_client, 
     week, month = (chart.period for chart in response.context["periods"])
     rows = {row.staff.name: row for row in week.rows}
     assert (week.days, month.days) == (7, 30)
-    assert rows["Mei Lin"].by_kind == {"automatic": 6, "queue": 2, "manual": 2}
-    assert rows["Kai Chen"].by_kind == {"automatic": 4, "queue": 0, "manual": 0}
+    assert rows["Mei Lin"].by_kind == {"automatic": 6, "queue": 2, "manual": 2, "reassigned": 0}
+    assert rows["Kai Chen"].by_kind == {"automatic": 4, "queue": 0, "manual": 0, "reassigned": 0}
     assert rows["Kai Chen"].other_events == {"returned": 1, "escalated": 1}
     assert (rows["Mei Lin"].on_duty_hours, rows["Nora None"].on_duty_hours) == (40, 0)
     assert (rows["Mei Lin"].per_hour, rows["Kai Chen"].per_hour) == (0.25, 0.1)
@@ -412,10 +412,11 @@ def add_staff(count: int, working_times: list) -> None:
 QUERIES = {
     # session, user, then: working time hours, staff
     "coverage": 4,
-    # session, user, then: working time hours, candidates, staff, the toggle
-    "next_in_line": 6,
-    # session, user, then: event counts, working time hours, staff
-    "fairness": 5,
+    # session, user, then: working time hours, candidates, staff, the toggle, the queue counts
+    "next_in_line": 7,
+    # session, user, then: event counts, first responses, reassignments, working time hours,
+    # staff
+    "fairness": 7,
 }
 
 

@@ -11,7 +11,10 @@ from assignment.progress import TerminalProgress
 class Command(BaseCommand):
     help = (
         "Assign open, unassigned sessions, oldest first, to staff on duty now, by the same "
-        "policy as new sessions. Does nothing while automatic assignment is off. "
+        "policy as new sessions; then, in the same run, the hand-overs switched on in the "
+        "settings (reassign sessions nobody answered in time, return the unanswered sessions "
+        "of staff whose working hours ended, return the sessions of staff marked away). "
+        "Does nothing while automatic assignment is off. "
         "One-shot (the default) drains the queue and exits: safe from cron every minute on "
         "several hosts at once. --loop runs as a worker until SIGTERM or SIGINT, which stop "
         "it between two sessions; it sleeps --interval seconds when there is nothing to do "
