@@ -123,7 +123,9 @@ def test_an_unparsable_content_type_is_answered_not_a_500(auto_assign_on, conten
     body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
 
     healthz = call("/healthz", CONTENT_TYPE=content_type)
-    webhook = call(WEBHOOK_URL, method="POST", body=body, **{**headers, "CONTENT_TYPE": content_type})
+    webhook = call(
+        WEBHOOK_URL, method="POST", body=body, **{**headers, "CONTENT_TYPE": content_type}
+    )
 
     assert healthz[0] == 200
     assert webhook[0] == 415  # signed, so the content type is the first broken rule
