@@ -7,6 +7,7 @@ When several rules are broken the first in this order answers (docs/API.md):
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -115,11 +116,13 @@ def _answer(request: HttpRequest) -> WebhookAnswer:
     )
 
 
+# application/json, or a JSON-based type with the +json suffix (RFC 6839), such as
+# application/vnd.example+json; parameters (charset) are not part of request.content_type.
+_JSON_MEDIA_TYPE = re.compile(r"application/(json|[a-z0-9][a-z0-9!#$&^_.+-]*\+json)")
+
+
 def _is_json(content_type: str | None) -> bool:
-    media_type = (content_type or "").lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
+    return _JSON_MEDIA_TYPE.fullmatch((content_type or "").lower()) is not None
 
 
 def _declared_length(request: HttpRequest) -> int:
