@@ -103,7 +103,9 @@ def test_sent_at_outside_2000_to_2100_is_a_400(post_message, auto_assign_on, sen
     assert nothing_written()
 
 
-@pytest.mark.parametrize("sent_at", ["2026-01-01T09:00:00+05:30:15", "2026-01-01T09:00:00-00:00:01"])
+@pytest.mark.parametrize(
+    "sent_at", ["2026-01-01T09:00:00+05:30:15", "2026-01-01T09:00:00-00:00:01"]
+)
 def test_sent_at_with_a_seconds_offset_is_a_400(post_message, auto_assign_on, sent_at):
     response = post_message({**NEW, "sent_at": sent_at})
 
