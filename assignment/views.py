@@ -116,8 +116,8 @@ def _answer(request: HttpRequest) -> WebhookAnswer:
     )
 
 
-# application/json, or a JSON-based type with the +json suffix (RFC 6839), such as
-# application/vnd.example+json; parameters (charset) are not part of request.content_type.
+# application/json, or a JSON-based type with the +json suffix (RFC 6839), such as a
+# vendor type ending "+json"; parameters (charset) are not part of request.content_type.
 _JSON_MEDIA_TYPE = re.compile(r"application/(json|[a-z0-9][a-z0-9!#$&^_.+-]*\+json)")
 
 
