@@ -179,7 +179,11 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes: lockouts (warnings) only, not a line for every login.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Login throttling (django-axes) -----------------------------------------------------------
