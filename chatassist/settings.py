@@ -115,6 +115,16 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
     # and the policy's statements once per connection, and parameters travel as they are
     # instead of quoted into the text. Off for a pooler that cannot keep prepared
     # statements (PgBouncer in transaction mode before 1.21).
+    # A statement or a lock wait never outlasts a sender's patience (Standard Webhooks
+    # senders give up after about 10 s and retry): past these the webhook answers 503 with
+    # Retry-After instead of hanging. 0 turns one off (e.g. for a long migration).
+    _timeouts = {
+        "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=8000),
+        "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT_MS", default=3000),
+    }
+    _database["OPTIONS"].setdefault(
+        "options", " ".join(f"-c {name}={value}" for name, value in _timeouts.items())
+    )
     _prepared = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
     _database["OPTIONS"].setdefault("server_side_binding", _prepared)
     _database["OPTIONS"].setdefault("prepare_threshold", 1 if _prepared else None)
