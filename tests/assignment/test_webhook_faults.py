@@ -72,7 +72,9 @@ def failing_statement(number: int, fault: str) -> Callable:
         if count["n"] != number:
             return execute(sql, params, many, context)
         if connection.vendor == "postgresql":
-            raising = f"DO $$ BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = '{sqlstate}'; END $$"
+            raising = (
+                f"DO $$ BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = '{sqlstate}'; END $$"
+            )
             return execute(raising, None, False, context)
         raise OperationalError(message)  # what SQLite's driver raises for a busy or lost file
 
@@ -139,7 +141,9 @@ def test_each_statement_failing_answers_503_stores_nothing_and_the_replay_counts
 @pytest.mark.postgres
 def test_the_database_timeouts_are_below_a_senders_ten_seconds():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+        cursor.execute(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+        )
         lock_timeout, statement_timeout = cursor.fetchone()
 
     assert (lock_timeout, statement_timeout) == ("3s", "8s")
