@@ -126,6 +126,7 @@ def test_each_statement_failing_answers_503_stores_nothing_and_the_replay_counts
 
     replay = deliver(payload)
     again = deliver(payload)
+    print(f"\n[faults] {scenario}: {statements} statements, each failed with {fault}: 503")
     assert tried == list(range(1, statements + 1))
     assert (replay.status_code, again.status_code) == (201, 200)
     assert again.json() == replay.json()
