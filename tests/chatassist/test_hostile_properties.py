@@ -66,7 +66,11 @@ def print_tallies():
 storable = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 latin1_header = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=80)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
     max_leaves=12,
 )
