@@ -91,3 +91,18 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("latin-1")
     except UnicodeEncodeError:
         return value.encode("utf-8")
+
+
+def verify_with_any(
+    secrets: list[WebhookSecret], *, body: bytes, headers: dict[str, str | None], now: float
+) -> None:
+    """Accept a delivery signed with any of ``secrets`` (during a rotation: the current
+    and the previous one); otherwise raise the first secret's SignatureError."""
+    first_error: SignatureError | None = None
+    for secret in secrets:
+        try:
+            secret.verify(body=body, headers=headers, now=now)
+            return
+        except SignatureError as error:
+            first_error = first_error or error
+    raise first_error or SignatureError("No webhook secret is configured.")

@@ -31,6 +31,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Standard Webhooks secret ("whsec_" + base64). Read on each request by the webhook, so a
 # missing or malformed value answers 503 rather than stopping the whole app.
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+# During a rotation of the secret: the previous one, still accepted beside WEBHOOK_SECRET
+# until every sender signs with the new one; then unset it. Empty: no rotation under way.
+WEBHOOK_PREVIOUS_SECRET = env.str("WEBHOOK_PREVIOUS_SECRET", default="")
 
 # The store's own zone: admin pages and reports show times in it. Each working time keeps
 # its own zone for deciding who is on duty.
