@@ -39,7 +39,9 @@ def deliver(client: Client, payload: dict, *, signed_with: str, msg_id: str = "e
 @override_settings(WEBHOOK_SECRET=NEW_SECRET, WEBHOOK_PREVIOUS_SECRET=TEST_SECRET)
 def test_during_a_rotation_both_secrets_are_accepted_and_no_other(client, auto_assign_on):
     with_new = deliver(client, {"message_id": "m-new", "customer_id": "c1"}, signed_with=NEW_SECRET)
-    with_old = deliver(client, {"message_id": "m-old", "customer_id": "c2"}, signed_with=TEST_SECRET)
+    with_old = deliver(
+        client, {"message_id": "m-old", "customer_id": "c2"}, signed_with=TEST_SECRET
+    )
     with_other = deliver(
         client, {"message_id": "m-x", "customer_id": "c-3"}, signed_with=OTHER_SECRET
     )
@@ -50,7 +52,9 @@ def test_during_a_rotation_both_secrets_are_accepted_and_no_other(client, auto_a
 
 @override_settings(WEBHOOK_SECRET=NEW_SECRET, WEBHOOK_PREVIOUS_SECRET="")
 def test_after_the_rotation_the_previous_secret_is_refused(client, auto_assign_on):
-    response = deliver(client, {"message_id": "m-old", "customer_id": "c2"}, signed_with=TEST_SECRET)
+    response = deliver(
+        client, {"message_id": "m-old", "customer_id": "c2"}, signed_with=TEST_SECRET
+    )
 
     assert response.status_code == 401
     assert not Message.objects.exists()
