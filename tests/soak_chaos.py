@@ -42,7 +42,9 @@ def main() -> None:
         try:
             if action == "pause":
                 config.auto_assign_set(enabled=False)
-                time.sleep(0.3)
+                # Now and then longer than the soak's idle limit (2 s): waiting sessions are
+                # then listed as idle just as the queue workers take them on again.
+                time.sleep(chance.choice([0.3, 0.3, 2.5]))
                 config.auto_assign_set(enabled=True)
                 tally["paused"] += 1
             elif action == "toggle":
