@@ -45,8 +45,10 @@ UPDATE staff_staff SET last_assigned_at = now(), open_sessions = open_sessions +
 UPDATE assignment_chatsession SET assigned_staff_id = :staff_id, assigned_at = now()
     WHERE id = :session_id;
 INSERT INTO assignment_message
-    (message_id, session_id, customer_name, text, sent_at, received_at, content_digest, response)
-    SELECT 'pgb-m' || :session_id::bigint, :session_id, 'Customer', 'Hello! Where is my order?',
+    (message_id, session_id, author, customer_name, text, sent_at, received_at, content_digest,
+     response)
+    SELECT 'pgb-m' || :session_id::bigint, :session_id, 'customer', 'Customer',
+        'Hello! Where is my order?',
         now(), now(), md5(:session_id::text) || md5(s.email),
         jsonb_build_object('message_id', 'pgb-m' || :session_id::bigint, 'session',
             jsonb_build_object('id', :session_id::bigint, 'created', true, 'status', 'open',
@@ -64,8 +66,10 @@ SELECT id AS session_id FROM assignment_chatsession
     FOR UPDATE \\gset
 UPDATE assignment_chatsession SET last_message_at = now() WHERE id = :session_id;
 INSERT INTO assignment_message
-    (message_id, session_id, customer_name, text, sent_at, received_at, content_digest, response)
-    SELECT 'pgb-fm' || nextval('bench_pgbench_seq'), c.id, '', 'Any news?', NULL, now(),
+    (message_id, session_id, author, customer_name, text, sent_at, received_at, content_digest,
+     response)
+    SELECT 'pgb-fm' || nextval('bench_pgbench_seq'), c.id, 'customer', '', 'Any news?', NULL,
+        now(),
         md5(c.customer_id) || md5('follow-up'),
         jsonb_build_object('message_id', 'pgb-fm', 'session', jsonb_build_object(
             'id', c.id, 'created', false, 'status', 'open', 'assignment', 'existing',
@@ -87,8 +91,8 @@ INSERT INTO assignment_chatsession
     SELECT 'pgbench', 'pgb-f' || k, '', 'open', now(), now()
     FROM generate_series(1, {FOLLOW_UP_CUSTOMERS}) AS k;
 INSERT INTO assignment_message
-    (message_id, session_id, customer_name, text, received_at, content_digest, response)
-    SELECT customer_id, id, '', 'Hi', now(), md5(customer_id), '{{}}'::jsonb
+    (message_id, session_id, author, customer_name, text, received_at, content_digest, response)
+    SELECT customer_id, id, 'customer', '', 'Hi', now(), md5(customer_id), '{{}}'::jsonb
     FROM assignment_chatsession WHERE channel = 'pgbench';
 """
 
