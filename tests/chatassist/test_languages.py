@@ -167,11 +167,12 @@ BUSY_PAGES = [
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("page", BUSY_PAGES)
 def test_the_later_pages_speak_the_language_with_no_english_of_ours(
-    manager_client, busy_store, page, language
+    admin_client, busy_store, page, language
 ):
     """The outbound events pages, a session's page with its first response and
-    reassignment, the exceptions in the pop-up and the reports."""
-    response = manager_client.get(busy_store[page], HTTP_ACCEPT_LANGUAGE=language)
+    reassignment, the exceptions in the pop-up and the reports (as a superuser, who may
+    see the endpoints)."""
+    response = admin_client.get(busy_store[page], HTTP_ACCEPT_LANGUAGE=language)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -360,6 +361,54 @@ def test_the_search_endpoint_is_for_managers_only(client):
         ("manual by anna", "ja", "anna による手動割り当て"),
         ("returned to the waiting queue: Mei is away", "zh-hant", "退回等候佇列：Mei 暫離"),
         ("last assigned 3 h 12 min ago", "en", "last assigned 3 h 12 min ago"),
+        (
+            "reassigned: Alice did not answer for 12 min; last assigned 3 h 5 min ago",
+            "ja",
+            "再割り当て：Alice が 12分応答しませんでした。前回の割り当ては 3時間5分前",
+        ),
+        (
+            "reassigned: Alice did not answer for 1 h 2 min; never assigned",
+            "zh-hant",
+            "改派：Alice 1 小時 2 分鐘未回覆；從未被指派",
+        ),
+        (
+            "reassigned: Alice did not answer for 12 min; from the waiting queue; never assigned",
+            "zh-hans",
+            "改派：Alice 12 分钟未回复；来自等待队列；从未被分配",
+        ),
+        (
+            "returned to the waiting queue: Mei's working hours (Taipei day) ended with it "
+            "unanswered",
+            "zh-hant",
+            "退回等候佇列：Mei 的工作時間（Taipei day）結束時仍未回覆",
+        ),
+        (
+            "returned to the waiting queue: Mei's working hours (their working time) ended with "
+            "it unanswered",
+            "ja",
+            "待機キューに戻しました：Mei の勤務時間が未応答のまま終わりました",
+        ),
+        (
+            "returned to the waiting queue by an operator (Mei is not away)",
+            "zh-hans",
+            "由操作人员退回等待队列（Mei 并未暂离）",
+        ),
+        (
+            "reassigned: Alice did not answer for 12 min; last assigned 3 h 5 min ago",
+            "en",
+            "reassigned: Alice did not answer for 12 min; last assigned 3 h 5 min ago",
+        ),
+        # A reassignment whose why is not of the grammar is shown whole, as stored.
+        (
+            "reassigned: Alice did not answer for 12 min; by the night script",
+            "ja",
+            "reassigned: Alice did not answer for 12 min; by the night script",
+        ),
+        (
+            "reassigned: Alice did not answer for a while; never assigned",
+            "ja",
+            "reassigned: Alice did not answer for a while; never assigned",
+        ),
         # Not of the grammar (an older or newer wording): shown as stored, never guessed.
         ("assigned by the night script", "ja", "assigned by the night script"),
         ("from the waiting queue; something new", "ja", "from the waiting queue; something new"),
@@ -368,6 +417,26 @@ def test_the_search_endpoint_is_for_managers_only(client):
 def test_a_stored_reason_reads_in_the_readers_language(stored, language, shown):
     with translation.override(language):
         assert reason_in_language(stored) == shown
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_hand_over_reasons_leave_no_english(language):
+    """Every reason form the hand-overs write, in each language: none of its words left."""
+    stored = [
+        "reassigned: Alice did not answer for 12 min; last assigned 2 d 4 h ago",
+        "reassigned: Alice did not answer for 45 s; from the waiting queue; never assigned",
+        "returned to the waiting queue: Mei's working hours (Night) ended with it unanswered",
+        "returned to the waiting queue: Mei's working hours (their working time) ended with it "
+        "unanswered",
+        "returned to the waiting queue: Mei is away",
+        "returned to the waiting queue by an operator (Mei is not away)",
+    ]
+    with translation.override(language):
+        shown = [reason_in_language(reason) for reason in stored]
+
+    for text in shown:
+        words = re.findall(r"[A-Za-z]{2,}", text)
+        assert set(words) <= {"Alice", "Mei", "Night"}, text
 
 
 def test_the_admin_shows_the_reason_in_the_readers_language(manager_client, cast, auto_assign_on):
