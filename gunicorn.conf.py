@@ -55,6 +55,12 @@ max_requests_jitter = max_requests // 10
 # No runtime control socket (gunicornc): nothing uses it, and two instances on one machine
 # would fight over its default path in $HOME. Signals (HUP, TERM, TTIN/TTOU) still work.
 control_socket_disable = True
+# No request header may set the WSGI environment's SCRIPT_NAME or PATH_INFO: gunicorn's
+# default trusts them from 127.0.0.1 (forwarded_allow_ips), so any local client, or a proxy
+# that passes headers through, could send `SCRIPT_NAME: /elsewhere` and get a 500. The app
+# is served at the root; such headers are dropped (header_map "drop", gunicorn's default).
+forwarder_headers = ""
+header_map = "drop"
 
 # Logs: gunicorn's own lines on stderr in the application's format (chatassist/logging.py).
 # No access log by default: the webhook logs one structured line per delivery already, and

@@ -308,6 +308,8 @@ def load_document(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ConfigError(f"The file is not valid JSON: {error}.") from None
+    except RecursionError:  # "[[[[..." thousands deep: Python's parser gives up
+        raise ConfigError("The file is not valid JSON: it is nested too deeply.") from None
 
 
 def staff_save_checked(**fields: Any) -> Staff:

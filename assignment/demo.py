@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import importlib
 import itertools
 import random
 import secrets
@@ -40,14 +39,14 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from assignment import config, policy
+from assignment import config, policy, roles
 from assignment.ingestion import IncomingMessage, ingest_message
 from assignment.models import AssignmentSettings, ChatSession
 from staff.models import Staff, WorkingTime
 
 HISTORY_DAYS = 14
 MANAGER_USERNAME = "manager"
-STORE_MANAGER_GROUP = "Store manager"
+STORE_MANAGER_GROUP = roles.STORE_MANAGER
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 DEMO_CONFIG: dict[str, Any] = {
@@ -212,14 +211,10 @@ def manager_user(*, username: str = MANAGER_USERNAME):
 
 
 def _store_manager_group() -> Group | None:
-    """The role group of migration 0003 (recreated if a flush removed it)."""
+    """The role group of ``assignment.roles`` (recreated if a flush removed it)."""
     group = Group.objects.filter(name=STORE_MANAGER_GROUP).first()
     if group is not None:
         return group
-    try:
-        roles = importlib.import_module("assignment.migrations.0003_store_manager_group")
-    except ImportError:
-        return None
     from django.apps import apps
 
     roles.ensure_roles(apps)

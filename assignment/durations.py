@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_DURATION_PART = re.compile(r"(\d+)([smhd])")
+# ASCII digits only: \d would also take other scripts' digits ("\u0663m").
+_DURATION_PART = re.compile(r"([0-9]+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 MAX_DURATION = timedelta(days=3650)
 

@@ -14,10 +14,24 @@ from assignment.models import ChatSession
 
 
 @dataclass(frozen=True)
+class ListedSession:
+    """What the list saw of an idle session; closing it re-checks each field."""
+
+    id: int
+    last_message_at: datetime
+    assigned_staff_id: int | None
+    assigned_at: datetime | None
+
+
+@dataclass(frozen=True)
 class IdleSessions:
-    now: datetime
+    now: datetime  # when the list was made
     cutoff: datetime  # idle: no message since this instant (inclusive)
-    session_ids: list[int]
+    sessions: list[ListedSession]
+
+    @property
+    def session_ids(self) -> list[int]:
+        return [session.id for session in self.sessions]
 
 
 def idle_sessions(*, idle_for: timedelta, now: datetime | None = None) -> IdleSessions:
@@ -25,39 +39,55 @@ def idle_sessions(*, idle_for: timedelta, now: datetime | None = None) -> IdleSe
     active first."""
     now = now or timezone.now()
     cutoff = now - idle_for
-    ids = (
+    rows = (
         ChatSession.objects.filter(status=ChatSession.Status.OPEN, last_message_at__lte=cutoff)
         .order_by("last_message_at", "id")
-        .values_list("id", flat=True)
+        .values_list("id", "last_message_at", "assigned_staff_id", "assigned_at")
     )
-    return IdleSessions(now=now, cutoff=cutoff, session_ids=list(ids))
+    return IdleSessions(now=now, cutoff=cutoff, sessions=[ListedSession(*row) for row in rows])
 
 
 def close_idle_sessions(
-    *, idle: IdleSessions, on_progress: Callable[[int], None] | None = None
+    *,
+    idle: IdleSessions,
+    on_progress: Callable[[int], None] | None = None,
+    clock: Callable[[], datetime] = timezone.now,
 ) -> list[int]:
-    """Close the sessions ``idle_sessions()`` listed, one short transaction each; returns
-    the ids of those it closed (a session that got a message meanwhile stays open)."""
+    """Close the sessions ``idle_sessions()`` listed, one short transaction each, each
+    stamped with the time of its own close (``clock()``); returns the ids of those it
+    closed. A session assigned, reassigned, returned or written to since it was listed
+    stays open: the list is old news by the time each session's turn comes."""
     closed = []
-    for done, session_id in enumerate(idle.session_ids, start=1):
-        if close_idle_session(session_id=session_id, cutoff=idle.cutoff, now=idle.now):
-            closed.append(session_id)
+    for done, listed in enumerate(idle.sessions, start=1):
+        if close_idle_session(listed=listed, now=clock()):
+            closed.append(listed.id)
         if on_progress is not None:
             on_progress(done)
     return closed
 
 
-def close_idle_session(*, session_id: int, cutoff: datetime, now: datetime) -> bool:
-    """Close one session if it is still open and idle since ``cutoff``; True if closed.
+def close_idle_session(*, listed: ListedSession, now: datetime) -> bool:
+    """Close one listed session if, under its row lock, it is still open and exactly as
+    listed (no message, no assignment since); True if closed, at ``now``.
 
-    The session row is locked and re-checked first: a message that arrived since the list
-    was made keeps its session open. Closing goes through the policy, which frees the
-    staff member's capacity.
+    The lock makes a concurrent assignment or message wait for us or us for it; whichever
+    commits first, the other sees its result. Closing goes through the policy, which frees
+    the staff member's capacity.
     """
     with transaction.atomic():
         session = (
             ChatSession.objects.select_for_update(of=("self",))
-            .filter(pk=session_id, status=ChatSession.Status.OPEN, last_message_at__lte=cutoff)
+            .filter(pk=listed.id, status=ChatSession.Status.OPEN)
             .first()
         )
-        return session is not None and policy.session_close(session=session, now=now)
+        if session is None or not _unchanged_since_listed(session, listed):
+            return False
+        return policy.session_close(session=session, now=now)
+
+
+def _unchanged_since_listed(session: ChatSession, listed: ListedSession) -> bool:
+    return (
+        session.last_message_at == listed.last_message_at
+        and session.assigned_staff_id == listed.assigned_staff_id
+        and session.assigned_at == listed.assigned_at
+    )

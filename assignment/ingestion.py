@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -113,10 +113,7 @@ class IngestResult:
 
 def parse_payload(body: bytes) -> IncomingMessage:
     """The message in a webhook body; PayloadError says what is wrong with it."""
-    try:
-        document = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise PayloadError("The body is not valid JSON.") from None
+    document = _json_document(body)
     if not isinstance(document, dict):
         raise PayloadError("The body must be a JSON object.")
     errors: dict[str, str] = {}
@@ -172,6 +169,53 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+# The earliest and the latest sent_at taken: a year-1 or year-9999 date is a sender's bug,
+# and near those ends converting an offset to UTC overflows.
+SENT_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+SENT_AT_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document
+
+
+def _json_document(body: bytes) -> Any:
+    """The JSON value of a body in UTF-8 (RFC 8259: the encoding of JSON between systems),
+    without a byte order mark and with no key twice in an object. Python's json would also
+    take UTF-16 and UTF-32 and a BOM, and let the last of duplicate keys win: a sender and
+    we could then read different messages from the same signed bytes."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        raise PayloadError("The body must be UTF-8 JSON without a byte order mark.")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("The body must be UTF-8 JSON (not UTF-16 or UTF-32).") from None
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_object_without_duplicate_keys,
+        )
+    except _DuplicateKey as duplicate:
+        raise PayloadError(
+            f"The body has the key {duplicate.key!r} twice in one object.",
+            {duplicate.key: "Appears more than once."},
+        ) from None
+    except (ValueError, RecursionError):
+        raise PayloadError("The body is not valid JSON.") from None
+
+
 def _string(
     document: dict,
     field: str,
@@ -203,14 +247,23 @@ def _instant(document: dict, field: str, errors: dict[str, str]) -> datetime | N
         return None
     try:
         value = datetime.fromisoformat(raw)
-        if value.tzinfo is None or value.utcoffset() is None:
+        offset = value.utcoffset()
+        # ISO 8601 offsets are hours and minutes; Python would also take seconds (+05:30:15).
+        if offset is None or offset % timedelta(minutes=1):
             raise ValueError
-        return value.astimezone(UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         errors[field] = (
             "Must be an ISO 8601 date and time with an offset, e.g. 2026-01-31T09:00:00Z."
         )
         return None
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        instant = None
+    if instant is None or not SENT_AT_EARLIEST <= instant < SENT_AT_LATEST:
+        errors[field] = "Must be between 2000-01-01 and 2100-01-01."
+        return None
+    return instant
 
 
 # --- Ingestion -----------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE_SECONDS = 5 * 60
-_TIMESTAMP = re.compile(r"^[0-9]{1,15}$")
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+# Used with fullmatch: `$` would also match before a trailing newline ("1700000000\n").
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 class SignatureError(Exception):
@@ -37,7 +38,7 @@ class WebhookSecret:
         if not isinstance(value, str) or not value.startswith(SECRET_PREFIX):
             return None
         encoded = value[len(SECRET_PREFIX) :]
-        if not _BASE64.match(encoded):
+        if not _BASE64.fullmatch(encoded):
             return None
         try:
             key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
@@ -59,7 +60,7 @@ class WebhookSecret:
             raise SignatureError(
                 "The webhook-id, webhook-timestamp and webhook-signature headers are required."
             )
-        if not _TIMESTAMP.match(timestamp_text):
+        if not _TIMESTAMP.fullmatch(timestamp_text):
             raise SignatureError("webhook-timestamp must be Unix seconds.")
         timestamp = int(timestamp_text)
         if abs(now - timestamp) > TOLERANCE_SECONDS:
@@ -76,7 +77,7 @@ class WebhookSecret:
 
 def _decode_signature(encoded: str) -> bytes:
     """The signature bytes, or b"" (which never matches) when it is not base64."""
-    if not _BASE64.match(encoded):
+    if not _BASE64.fullmatch(encoded):
         return b""
     try:
         return base64.b64decode(encoded, validate=True)
@@ -90,3 +91,18 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("latin-1")
     except UnicodeEncodeError:
         return value.encode("utf-8")
+
+
+def verify_with_any(
+    secrets: list[WebhookSecret], *, body: bytes, headers: dict[str, str | None], now: float
+) -> None:
+    """Accept a delivery signed with any of ``secrets`` (during a rotation: the current
+    and the previous one); otherwise raise the first secret's SignatureError."""
+    first_error: SignatureError | None = None
+    for secret in secrets:
+        try:
+            secret.verify(body=body, headers=headers, now=now)
+            return
+        except SignatureError as error:
+            first_error = first_error or error
+    raise first_error or SignatureError("No webhook secret is configured.")

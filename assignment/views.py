@@ -7,6 +7,7 @@ When several rules are broken the first in this order answers (docs/API.md):
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from assignment.ingestion import (
     ingest_message,
     parse_payload,
 )
-from assignment.signatures import SignatureError, WebhookSecret
+from assignment.signatures import SignatureError, WebhookSecret, verify_with_any
 
 logger = logging.getLogger("chatassist.webhook")
 RETRY_AFTER_SECONDS = "5"
@@ -82,13 +83,26 @@ def _answer(request: HttpRequest) -> WebhookAnswer:
         return WebhookAnswer(
             error_response(503, "The webhook is not configured (WEBHOOK_SECRET).", Retry_After="60")
         )
+    secrets = [secret]
+    previous_text = getattr(settings, "WEBHOOK_PREVIOUS_SECRET", "")
+    if previous_text:  # a rotation is under way: the previous secret is accepted too
+        previous = WebhookSecret.parse(previous_text)
+        if previous is None:
+            return WebhookAnswer(
+                error_response(
+                    503,
+                    "The webhook is not configured (WEBHOOK_PREVIOUS_SECRET is malformed).",
+                    Retry_After="60",
+                )
+            )
+        secrets.append(previous)
     if _declared_length(request) > MAX_BODY_BYTES:
         return WebhookAnswer(error_response(413, f"The body is over {MAX_BODY_BYTES} bytes."))
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         return WebhookAnswer(error_response(413, f"The body is over {MAX_BODY_BYTES} bytes."))
     try:
-        secret.verify(body=body, headers=_signature_headers(request), now=time.time())
+        verify_with_any(secrets, body=body, headers=_signature_headers(request), now=time.time())
     except SignatureError as error:
         return WebhookAnswer(error_response(401, str(error)))
     if not _is_json(request.content_type):
@@ -119,11 +133,13 @@ def _answer(request: HttpRequest) -> WebhookAnswer:
     )
 
 
+# application/json, or a JSON-based type with the +json suffix (RFC 6839), such as a
+# vendor type ending "+json"; parameters (charset) are not part of request.content_type.
+_JSON_MEDIA_TYPE = re.compile(r"application/(json|[a-z0-9][a-z0-9!#$&^_.+-]*\+json)")
+
+
 def _is_json(content_type: str | None) -> bool:
-    media_type = (content_type or "").lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
+    return _JSON_MEDIA_TYPE.fullmatch((content_type or "").lower()) is not None
 
 
 def _declared_length(request: HttpRequest) -> int:

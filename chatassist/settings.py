@@ -4,10 +4,12 @@ Every value has one home here; production and development differ only by environ
 See ``.env.example`` for the full list.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,6 +31,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Standard Webhooks secret ("whsec_" + base64). Read on each request by the webhook, so a
 # missing or malformed value answers 503 rather than stopping the whole app.
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+# During a rotation of the secret: the previous one, still accepted beside WEBHOOK_SECRET
+# until every sender signs with the new one; then unset it. Empty: no rotation under way.
+WEBHOOK_PREVIOUS_SECRET = env.str("WEBHOOK_PREVIOUS_SECRET", default="")
 
 # Outbound events (the events app): while false, endpoints must be https:// URLs whose host
 # resolves to public addresses only (checked on creation and before each delivery); true
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
     "staff",
     "assignment",
     "events",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chatassist.urls"
@@ -121,6 +130,16 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
     # and the policy's statements once per connection, and parameters travel as they are
     # instead of quoted into the text. Off for a pooler that cannot keep prepared
     # statements (PgBouncer in transaction mode before 1.21).
+    # A statement or a lock wait never outlasts a sender's patience (Standard Webhooks
+    # senders give up after about 10 s and retry): past these the webhook answers 503 with
+    # Retry-After instead of hanging. 0 turns one off (e.g. for a long migration).
+    _timeouts = {
+        "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=8000),
+        "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT_MS", default=3000),
+    }
+    _database["OPTIONS"].setdefault(
+        "options", " ".join(f"-c {name}={value}" for name, value in _timeouts.items())
+    )
     _prepared = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
     _database["OPTIONS"].setdefault("server_side_binding", _prepared)
     _database["OPTIONS"].setdefault("prepare_threshold", 1 if _prepared else None)
@@ -154,7 +173,7 @@ FORMAT_MODULE_PATH = ["chatassist.formats"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the manager's choice is remembered for a year
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -200,5 +219,46 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes: lockouts (warnings) only, not a line for every login.
+        "axes": {"level": "WARNING"},
+    },
+}
+
+# --- Login throttling (django-axes) -----------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords in a row for one username from one address, that
+# username is refused from that address for AXES_COOLOFF_MINUTES (the page says so, with
+# status 429), even with the right password; a success resets the count. An operator
+# unlocks at once with `manage.py axes_reset_username USERNAME` (or `axes_reset` for all).
+# The address is REMOTE_ADDR: behind a proxy on the same host every client shares it, so
+# the lockout then works per username (docs/RELIABILITY.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "chatassist/lockout.html"
+AXES_ENABLE_ADMIN = False  # the attempt logs stay out of the store's admin; unlock: manage.py
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------
+# Everything from this origin only: no inline script or style anywhere (the reports' chart
+# positions are applied by chatassist/static/chatassist/reports.js), no plugins, no framing,
+# forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # the admin's stylesheets draw a few icons as data: URLs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }

@@ -10,12 +10,13 @@
 Neither role gets permissions on users or groups: whoever may edit users may make
 themselves a superuser, so that stays with superusers.
 
-``ensure_roles(apps)`` is idempotent and is also what tests call: a transactional test case
-flushes the tables, data-migration rows included, and must recreate the groups.
+The lists here are frozen as they were; ``assignment.roles`` holds the current ones and the
+function that applies them.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import DEFAULT_DB_ALIAS, migrations
+
+from assignment import roles
 
 STORE_MANAGER = "Store manager"
 CHAT_AGENT = "Chat agent"
@@ -48,35 +49,8 @@ ROLE_PERMISSIONS = {
 
 
 def ensure_roles(apps, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Create the groups (if missing) and give each exactly its listed permissions."""
-    _create_permissions(apps, using)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group_name, by_app in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.using(using).get_or_create(name=group_name)
-        wanted = [
-            (app_label, codename) for app_label, codes in by_app.items() for codename in codes
-        ]
-        permissions = [
-            Permission.objects.using(using).get(content_type__app_label=app_label, codename=code)
-            for app_label, code in wanted
-        ]
-        group.permissions.set(permissions)
-
-
-def _create_permissions(apps, using: str) -> None:
-    # Permissions are normally created after *all* migrations (post_migrate); a fresh
-    # database reaches this migration before that, so create them now. Historical app
-    # configs have no models module, which create_permissions() takes for "no models".
-    for app_config in apps.get_app_configs():
-        is_stub = getattr(app_config, "models_module", None) is None
-        if is_stub:
-            app_config.models_module = True
-        try:
-            create_permissions(app_config, verbosity=0, using=using, apps=apps)
-        finally:
-            if is_stub:
-                app_config.models_module = None
+    """The groups with this migration's lists (a later migration gives the current ones)."""
+    roles.ensure_roles(apps, using, ROLE_PERMISSIONS)
 
 
 def forwards(apps, schema_editor):

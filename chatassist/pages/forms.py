@@ -45,7 +45,8 @@ DAY_LABELS = dict(
 )
 # A new working time starts as office hours: the commonest answer, and easy to change.
 DEFAULT_HOURS = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
-_LOOSE_CLOCK = re.compile(r"(\d{1,2})(?:[:.hH]?([0-5]\d))?")
+# ASCII digits only: \d would also take other scripts' digits, which are no clock times.
+_LOOSE_CLOCK = re.compile(r"([0-9]{1,2})(?:[:.hH]?([0-5][0-9]))?")
 
 
 def tidy_clock(text: str, *, is_end: bool) -> str:

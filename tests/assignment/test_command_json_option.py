@@ -38,6 +38,7 @@ def test_the_command_list_is_the_one_docs_api_documents():
         "import_config",
         "messages_check",
         "on_duty",
+        "purge_messages",
         "return_to_queue",
         "seed_demo",
         "webhook_example",

@@ -53,8 +53,11 @@ def on_duty_names(at: datetime) -> list[str]:
 
 
 def assigned_name(at: datetime) -> str | None:
+    """Who the decision a new session triggers at ``at`` gave a session to: the new one, or
+    (first come, first served) the oldest waiting one."""
     decision = decision_for_new_session(created_at=at, last_message_at=at)
-    return decision.assigned_to.name if decision.assigned_to else None
+    served = decision.oldest_served or decision
+    return served.assigned_to.name if served.assigned_to else None
 
 
 def test_a_closed_day_takes_its_staff_off_duty_for_on_duty_and_assignment(taipei_store):

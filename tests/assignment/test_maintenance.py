@@ -122,7 +122,8 @@ def test_durations_take_a_number_and_a_unit(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "24", "h", "1.5h", "-2h", "2 h", "2w", "0m", "1h-", "tomorrow", "9999999999d"]
+    "text",
+    ["", "24", "h", "1.5h", "-2h", "2 h", "2w", "0m", "1h-", "tomorrow", "9999999999d", "\u0663m"],
 )
 def test_anything_else_is_not_a_duration(text):
     with pytest.raises(ValueError):

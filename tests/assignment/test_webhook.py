@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.test import Client, override_settings
 
 from assignment.models import AssignmentEvent, ChatSession, Message
-from tests.conftest import WEBHOOK_URL, sign_headers
+from tests.conftest import TEST_SECRET, WEBHOOK_URL, sign_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +201,9 @@ def test_omitted_sent_at_matches_only_an_omitted_one(post_message, auto_assign_o
         ({"message_id": "m", "customer_id": "c", "channel": ""}, "channel"),
         ({"message_id": "m", "customer_id": "c", "channel": "a" * 33}, "channel"),
         ({"message_id": "m", "customer_id": "c", "channel": "we b"}, "channel"),
+        # A trailing newline: `$` in a re.match would let it through (fullmatch does not).
+        ({"message_id": "m", "customer_id": "c", "channel": "web\n"}, "channel"),
+        ({"message_id": "m", "customer_id": "c", "channel": "\nweb"}, "channel"),
         ({"message_id": "m", "customer_id": "c", "customer_name": "n" * 201}, "customer_name"),
         ({"message_id": "m", "customer_id": "c", "text": "t" * 10_001}, "text"),
         ({"message_id": "m", "customer_id": "c", "text": 12}, "text"),
@@ -281,7 +284,9 @@ def test_other_methods_are_a_405(client: Client, method):
     assert response.json()["error"]
 
 
-@pytest.mark.parametrize("secret", ["", "not-a-secret", "whsec_", "whsec_!!!notbase64"])
+@pytest.mark.parametrize(
+    "secret", ["", "not-a-secret", "whsec_", "whsec_!!!notbase64", TEST_SECRET + "\n"]
+)
 def test_webhook_without_a_valid_secret_answers_503(post_message, secret):
     with override_settings(WEBHOOK_SECRET=secret):
         response = post_message(NEW)
@@ -357,6 +362,21 @@ def test_timestamp_tolerance_is_five_minutes_either_way(client, auto_assign_on, 
     response = client.post(WEBHOOK_URL, data=body, content_type="application/json", **headers)
 
     assert response.status_code == status
+
+
+@pytest.mark.parametrize("suffix", ["\n", " ", "\t"])
+def test_a_timestamp_with_anything_after_its_digits_is_a_401(client, auto_assign_on, suffix):
+    """The signature covers the timestamp as sent; "1700000000\n" is not Unix seconds
+    (a `$` in re.match would take it, and the int() of it)."""
+    body = json.dumps(NEW).encode()
+    headers = sign_headers(body)
+    headers["HTTP_WEBHOOK_TIMESTAMP"] += suffix
+
+    response = client.post(WEBHOOK_URL, data=body, content_type="application/json", **headers)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "webhook-timestamp must be Unix seconds."
+    assert nothing_written()
 
 
 def test_one_valid_signature_among_several_is_enough(client, auto_assign_on):

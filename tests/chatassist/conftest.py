@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from assignment import roles
 from staff.models import Staff
-
-roles = import_module("assignment.migrations.0003_store_manager_group")
 
 
 @pytest.fixture
 def store_roles(db) -> None:
-    """The groups the migration creates (a transactional test's flush removes them)."""
+    """The groups the migrations create (a transactional test's flush removes them)."""
     roles.ensure_roles(apps)
 
 

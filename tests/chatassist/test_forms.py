@@ -24,6 +24,8 @@ from chatassist.pages.forms import tidy_clock
         ("9:75", False, "9:75"),
         ("noon", False, "noon"),
         ("", False, ""),
+        ("\u0669:30", False, "\u0669:30"),  # ASCII digits only (this is an Arabic-Indic 9)
+        ("9\n", False, "09:00"),  # stripped, as any surrounding space
     ],
 )
 def test_loosely_typed_times_are_tidied(typed, is_end, tidy):

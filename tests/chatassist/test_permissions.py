@@ -39,6 +39,7 @@ def test_the_migration_creates_both_groups_with_their_permissions():
         "change_chatsession",
         "view_assignmentevent",
     } <= manager
+    assert {"add_endpoint", "change_endpoint", "view_delivery", "change_delivery"} <= manager
     assert not any(codename.endswith(("_user", "_group")) for codename in manager)
     assert agent == {"view_chatsession", "change_chatsession", "view_message"}
 

@@ -96,8 +96,64 @@ def test_other_urls_go_through_the_same_stack():
     assert response_headers["X-Frame-Options"] == "DENY"  # clickjacking middleware
 
 
-def test_the_path_without_its_slash_is_redirected():
-    status, response_headers, _ = call(WEBHOOK_URL.rstrip("/"), method="GET")
+def test_the_path_without_its_slash_is_the_webhook_too(auto_assign_on):
+    """It used to meet APPEND_SLASH: a redirect that loses the POST body, and with DEBUG on
+    a RuntimeError (500)."""
+    body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
 
-    assert status == 301  # CommonMiddleware's APPEND_SLASH
-    assert response_headers["Location"] == WEBHOOK_URL
+    wrong_method = call(WEBHOOK_URL.rstrip("/"), method="GET")
+    with override_settings(DEBUG=True):
+        status, _, content = call(
+            WEBHOOK_URL.rstrip("/"), method="POST", body=body, app=application, **headers
+        )
+
+    assert wrong_method[0] == 405
+    assert status == 201, content
+    assert json.loads(content)["message_id"] == "m-1"
+
+
+# --- Input Django cannot build a request from (chatassist/wsgi.py's RequestInputGuard) ------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain; charset*=nope''x", "Application/JSON; a*0=%FF; a*1*=us-ascii'en'%41"],
+)
+def test_an_unparsable_content_type_is_answered_not_a_500(auto_assign_on, content_type):
+    body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
+
+    healthz = call("/healthz", CONTENT_TYPE=content_type)
+    webhook = call(
+        WEBHOOK_URL, method="POST", body=body, **{**headers, "CONTENT_TYPE": content_type}
+    )
+
+    assert healthz[0] == 200
+    assert webhook[0] == 415  # signed, so the content type is the first broken rule
+    assert not ChatSession.objects.exists()
+    with pytest.raises(ValueError, match="RFC 2231"):  # what the guard is for: Django alone
+        call("/healthz", CONTENT_TYPE=content_type, app=get_wsgi_application())
+
+
+def test_a_terminated_chunked_body_is_read_and_given_its_length(auto_assign_on):
+    body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
+
+    status, _, content = call(
+        WEBHOOK_URL,
+        method="POST",
+        body=body,
+        **{**headers, "CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+    )
+
+    assert status == 201, content
+    assert ChatSession.objects.count() == 1
+
+
+def test_a_body_without_length_from_a_server_that_does_not_terminate_input_stays_unread():
+    """Without wsgi.input_terminated, reading to the end could wait for ever: the body is
+    left to Django, which reads none of it (the webhook then finds no valid signature)."""
+    body, headers = signed_delivery({"message_id": "m-1", "customer_id": "c-1"})
+
+    status, _, _ = call(WEBHOOK_URL, method="POST", body=body, **{**headers, "CONTENT_LENGTH": ""})
+
+    assert status == 401
+    assert not ChatSession.objects.exists()

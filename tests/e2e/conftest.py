@@ -80,3 +80,37 @@ def logged_in_manager(page, live_server, transactional_db, manager_password):
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
     return page
+
+
+# Every browser test also checks the Content-Security-Policy (chatassist/settings.py): the
+# policy is enforced (not report-only), and anything it refuses, an inline script or
+# style, a foreign source, shows up as a `securitypolicyviolation` event and a console error.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """Fails the test if the page hit any Content-Security-Policy violation, or a script
+    of ours failed (a page error). Other console errors are not counted: a test may load
+    a page that answers 403 on purpose, which Chromium logs as one."""
+    if "page" not in request.fixturenames:
+        yield []
+        return
+    page = request.getfixturevalue("page")
+    errors: list[str] = []
+    page.add_init_script(_REPORT_VIOLATIONS)
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and ("Content Security Policy" in message.text or "CSP violation" in message.text)
+            and errors.append(message.text)
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    yield errors
+    assert errors == [], "Content-Security-Policy violations or script errors in the browser"

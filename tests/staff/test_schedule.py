@@ -521,6 +521,8 @@ def test_parse_clock_reads_hh_mm(text, is_end, minutes):
         "",
         "ab:cd",
         "09:00:00",
+        "09:00\n",
+        "\u0660\u0669:00",  # Arabic-Indic digits
     ],
 )
 def test_parse_clock_rejects_text_not_of_the_form_hh_mm(text):
