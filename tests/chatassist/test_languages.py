@@ -486,3 +486,34 @@ def test_the_admin_and_the_reports_write_an_instant_alike(manager_client, always
 
     assert "12月1日(火) 19:34" in report.content.decode()
     assert "2026年12月1日(火) 19:34" in admin_page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "Try again in 15 min, or ask an administrator to unlock it."),
+        ("zh-hant", "15 分鐘"),
+        ("zh-hans", "15 分钟"),
+        ("ja", "15分"),
+    ],
+)
+def test_the_lockout_page_speaks_the_language(client, django_user_model, language, words):
+    django_user_model.objects.create_superuser("manager", "m@example.com", "right-password-1")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/admin/login/",
+            {"username": "manager", "password": "wrong"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+
+    locked = client.post(
+        "/admin/login/",
+        {"username": "manager", "password": "right-password-1"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert locked.status_code == 429
+    text = visible_text(locked.content.decode())
+    assert words in text
+    if language != "en":
+        assert [english for english in english_of_ours(language) if english in text] == []
