@@ -52,12 +52,17 @@ def reason_in_language(reason: str) -> str:
 
 def _known_reason(reason: str) -> str | None:
     """``reason`` in the active language, or None when it is not of the grammar."""
-    if reason.startswith(policy.QUEUE_REASON_PREFIX):
-        rest = _decision_reason(reason.removeprefix(policy.QUEUE_REASON_PREFIX))
-        if rest is not None:
-            return gettext("from the waiting queue; %(reason)s") % {"reason": rest}
-        return None
-    return _decision_reason(reason) or _reassigned_reason(reason) or _other_reason(reason)
+    return _queued_or_decision_reason(reason) or _reassigned_reason(reason) or _other_reason(reason)
+
+
+def _queued_or_decision_reason(text: str) -> str | None:
+    """A decision's reason, "from the waiting queue; " before it when the queue's."""
+    if text.startswith(policy.QUEUE_REASON_PREFIX):
+        rest = _decision_reason(text.removeprefix(policy.QUEUE_REASON_PREFIX))
+        if rest is None:
+            return None
+        return gettext("from the waiting queue; %(reason)s") % {"reason": rest}
+    return _decision_reason(text)
 
 
 def _reassigned_reason(text: str) -> str | None:
@@ -67,7 +72,7 @@ def _reassigned_reason(text: str) -> str | None:
     if match is None:
         return None
     duration = duration_in_language(match["duration"])
-    why = _known_reason(match["why"])
+    why = _queued_or_decision_reason(match["why"])
     if duration is None or why is None:
         return None
     return gettext("reassigned: %(staff)s did not answer for %(duration)s; %(reason)s") % {

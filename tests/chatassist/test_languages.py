@@ -405,6 +405,11 @@ def test_the_search_endpoint_is_for_managers_only(client):
             "reassigned: Alice did not answer for 12 min; by the night script",
         ),
         (
+            "reassigned: Alice did not answer for 12 min; manual by anna",
+            "ja",
+            "reassigned: Alice did not answer for 12 min; manual by anna",
+        ),
+        (
             "reassigned: Alice did not answer for a while; never assigned",
             "ja",
             "reassigned: Alice did not answer for a while; never assigned",
