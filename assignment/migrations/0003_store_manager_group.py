@@ -16,8 +16,6 @@ function that applies them.
 
 from django.db import DEFAULT_DB_ALIAS, migrations
 
-from assignment import roles
-
 STORE_MANAGER = "Store manager"
 CHAT_AGENT = "Chat agent"
 
@@ -50,6 +48,8 @@ ROLE_PERMISSIONS = {
 
 def ensure_roles(apps, using: str = DEFAULT_DB_ALIAS) -> None:
     """The groups with this migration's lists (a later migration gives the current ones)."""
+    from assignment import roles  # here: assignment.roles reads this module's lists
+
     roles.ensure_roles(apps, using, ROLE_PERMISSIONS)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from assignment import config
+from assignment.models import AssignmentEvent
 from staff import holidays
 from staff.models import WorkingTime
 from tests.factories import ChatSessionFactory, StaffFactory, make_working_time
@@ -119,15 +120,22 @@ def test_christmas_closed_new_years_eve_short_and_taiwans_holidays(
     expect(page.locator("body")).to_contain_text("closed today: Christmas")
     screenshot("05-next-in-line-closed-today")
 
-    # The next assignment follows the same rule.
+    # The next assignment follows the same rule. On Christmas nobody is on duty: the
+    # session waits. At 14:00 on the eve Alice is (special hours): the decision the new
+    # session triggers serves the Christmas one first (first come, first served). At 16:00
+    # the eve is over: nothing is decided.
     on_christmas = ChatSessionFactory(created_at=in_taipei(christmas, 10))
+    on_christmas.refresh_from_db()
+    assert on_christmas.assigned_staff is None
     on_the_eve = ChatSessionFactory(created_at=in_taipei(eve, 14))
     after_closing = ChatSessionFactory(created_at=in_taipei(eve, 16))
     for session in (on_christmas, on_the_eve, after_closing):
         session.refresh_from_db()
-    assert on_christmas.assigned_staff is None
-    assert on_the_eve.assigned_staff is not None
-    assert on_the_eve.assigned_staff.name == "Alice Wong"
+    assert on_christmas.assigned_staff is not None
+    assert on_christmas.assigned_staff.name == "Alice Wong"
+    assert on_the_eve.assigned_staff is None
+    assert after_closing.assigned_staff is None
+    assert AssignmentEvent.objects.count() == 1
 
 
 @pytest.mark.browser_context_args(java_script_enabled=False)
