@@ -165,14 +165,14 @@ BUSY_PAGES = [
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("page", BUSY_PAGES)
+@pytest.mark.parametrize("page_name", BUSY_PAGES)
 def test_the_later_pages_speak_the_language_with_no_english_of_ours(
-    admin_client, busy_store, page, language
+    admin_client, busy_store, page_name, language
 ):
     """The outbound events pages, a session's page with its first response and
     reassignment, the exceptions in the pop-up and the reports (as a superuser, who may
     see the endpoints)."""
-    response = admin_client.get(busy_store[page], HTTP_ACCEPT_LANGUAGE=language)
+    response = admin_client.get(busy_store[page_name], HTTP_ACCEPT_LANGUAGE=language)
 
     assert response.status_code == 200
     html = response.content.decode()
