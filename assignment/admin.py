@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from assignment import policy
 from assignment.models import AssignmentEvent, AssignmentSettings, ChatSession, Message
-from assignment.reasons import reason_in_language
+from assignment.reasons import duration_in_language, reason_in_language
 from staff.models import Staff
 
 if TYPE_CHECKING:
@@ -198,20 +198,24 @@ class ChatSessionAdmin(OwnSessionsOnlyMixin, admin.ModelAdmin):
             .annotate(latest_reason=Subquery(latest_reason.values("reason")[:1]))
         )
 
-    @admin.display(description="first response")
+    @admin.display(description=gettext_lazy("first response"))
     def first_response(self, obj: ChatSession) -> str:
         if obj.first_response_at is None or obj.first_response_time is None:
-            return "Not answered yet"
-        after = policy.describe_duration(obj.first_response_time)
+            return _("Not answered yet")
+        after = duration_in_language(policy.describe_duration(obj.first_response_time))
         at = timezone.localtime(obj.first_response_at)
-        return f"{at:%Y-%m-%d %H:%M:%S %Z}, {after} after the session opened"
+        return _("%(at)s, %(after)s after the session opened") % {
+            "at": f"{at:%Y-%m-%d %H:%M:%S %Z}",
+            "after": after,
+        }
 
-    @admin.display(description="reassigned (not answered)")
+    @admin.display(description=gettext_lazy("reassigned (not answered)"))
     def reassignments(self, obj: ChatSession) -> str:
         reasons = obj.assignment_events.filter(kind=AssignmentEvent.Kind.REASSIGNED).values_list(
             "reason", flat=True
         )
-        return "; ".join(reasons.order_by("created_at", "id")) or "Never"
+        shown = [reason_in_language(reason) for reason in reasons.order_by("created_at", "id")]
+        return "; ".join(shown) or _("Never")
 
     def get_list_filter(self, request):
         if sees_all_sessions(request.user):

@@ -63,7 +63,8 @@ class AssignmentSettings(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Automatic assignment {'on' if self.auto_assign else 'off'}"
+        state = _("Automatic assignment on") if self.auto_assign else _("Automatic assignment off")
+        return str(state)
 
 
 class ChatSession(models.Model):
@@ -281,4 +282,7 @@ class AssignmentEvent(models.Model):
         indexes = [models.Index(fields=["staff", "created_at"], name="event_staff_time")]
 
     def __str__(self) -> str:
-        return f"{self.session} → {self.staff.name}: {self.reason}"
+        # Imported here: the reasons' grammar reads the policy, which reads these models.
+        from assignment.reasons import reason_in_language
+
+        return f"{self.session} → {self.staff.name}: {reason_in_language(self.reason)}"

@@ -13,7 +13,11 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from events import services
 from events.models import SUBSCRIBABLE_TYPES, Delivery, Endpoint, EventType
@@ -21,17 +25,18 @@ from events.models import SUBSCRIBABLE_TYPES, Delivery, Endpoint, EventType
 
 class EndpointForm(forms.ModelForm):
     url = forms.URLField(
-        label="URL",
+        label=_("URL"),
         max_length=2000,
         assume_scheme="https",
         widget=forms.URLInput(attrs={"class": "vURLField"}),
-        help_text="https:// and a public host (unless EVENTS_ALLOW_PRIVATE_URLS is on).",
+        help_text=_("https:// and a public host (unless EVENTS_ALLOW_PRIVATE_URLS is on)."),
     )
     event_types = forms.MultipleChoiceField(
         choices=[(str(each), EventType(each).label) for each in SUBSCRIBABLE_TYPES],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="None ticked: all of them.",
+        label=_("event types"),
+        help_text=_("None ticked: all of them."),
     )
 
     class Meta:
@@ -55,20 +60,24 @@ class EndpointAdmin(admin.ModelAdmin):
     readonly_fields = ("disabled_reason", "secret_state", "created_at")
     change_form_template = "admin/events/endpoint/change_form.html"
 
-    @admin.display(description="events")
+    @admin.display(description=_("events"))
     def events(self, endpoint: Endpoint) -> str:
         return ", ".join(endpoint.event_types)
 
-    @admin.display(description="deliveries")
+    @admin.display(description=_("deliveries"))
     def delivery_log(self, endpoint: Endpoint) -> str:
         url = reverse("admin:events_delivery_changelist") + f"?endpoint__id__exact={endpoint.pk}"
-        return format_html('<a href="{}">Delivery log</a>', url)
+        return format_html('<a href="{}">{}</a>', url, gettext("Delivery log"))
 
-    @admin.display(description="secret")
+    @admin.display(description=_("secret"))
     def secret_state(self, endpoint: Endpoint) -> str:
         if endpoint.previous_secret_expires_at:
-            return f"Rotated; the previous one signs until {endpoint.previous_secret_expires_at}."
-        return "Set (shown only when created or rotated)."
+            return gettext("Rotated; the previous one signs until %(until)s.") % {
+                "until": date_format(
+                    timezone.localtime(endpoint.previous_secret_expires_at), "DATETIME_FORMAT"
+                )
+            }
+        return gettext("Set (shown only when created or rotated).")
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -102,7 +111,7 @@ class EndpointAdmin(admin.ModelAdmin):
             created = services.endpoint_add(
                 url=form.cleaned_data["url"], event_types=form.cleaned_data["event_types"]
             )
-            return self._secret_page(request, created, title="Endpoint created")
+            return self._secret_page(request, created, title=gettext("Endpoint created"))
         return super().add_view(request, form_url, extra_context)
 
     def save_model(self, request, obj: Endpoint, form, change: bool) -> None:
@@ -119,7 +128,7 @@ class EndpointAdmin(admin.ModelAdmin):
         except services.EndpointError as error:
             messages.error(request, str(error))
             return HttpResponseRedirect(self._change_url(endpoint.pk))
-        return self._secret_page(request, created, title="Secret rotated")
+        return self._secret_page(request, created, title=gettext("Secret rotated"))
 
     def ping_view(self, request: HttpRequest, endpoint_id: int) -> HttpResponse:
         endpoint = self._endpoint_or_404(request, endpoint_id)
@@ -130,7 +139,9 @@ class EndpointAdmin(admin.ModelAdmin):
                 messages.error(request, str(error))
             else:
                 messages.success(
-                    request, f"Test event {event.webhook_id} queued; the worker sends it next."
+                    request,
+                    gettext("Test event %(id)s queued; the worker sends it next.")
+                    % {"id": event.webhook_id},
                 )
         return HttpResponseRedirect(self._change_url(endpoint.pk))
 
@@ -139,7 +150,7 @@ class EndpointAdmin(admin.ModelAdmin):
             raise PermissionDenied
         endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
         if endpoint is None:
-            raise Http404("No such endpoint.")
+            raise Http404(gettext("No such endpoint."))
         return endpoint
 
     def _change_url(self, endpoint_id: int) -> str:
@@ -193,34 +204,42 @@ class DeliveryAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="event", ordering="event__type")
+    @admin.display(description=_("event"), ordering="event__type")
     def event_type(self, delivery: Delivery) -> str:
         return delivery.event.type
 
-    @admin.display(description="webhook-id")
+    @admin.display(description=_("webhook-id"))
     def webhook_id(self, delivery: Delivery) -> str:
         return delivery.event.webhook_id
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def session_link(self, delivery: Delivery) -> str:
         if delivery.session_id is None:
             return "-"
         url = reverse("admin:assignment_chatsession_change", args=[delivery.session_id])
         return format_html('<a href="{}">#{}</a>', url, delivery.session_id)
 
-    @admin.display(description="response")
+    @admin.display(description=_("response"))
     def excerpt(self, delivery: Delivery) -> str:
         text = delivery.last_error or delivery.response_excerpt
         return text if len(text) <= 80 else text[:79] + "…"
 
-    @admin.display(description="endpoint disabled because")
+    @admin.display(description=_("endpoint disabled because"))
     def endpoint_disabled_reason(self, delivery: Delivery) -> str:
         return delivery.endpoint.disabled_reason or "-"
 
-    @admin.action(description="Retry now", permissions=["change"])
+    @admin.action(description=_("Retry now"), permissions=["change"])
     def retry_now(self, request, queryset: QuerySet[Delivery]) -> None:
         retried = services.deliveries_retry_now(delivery_ids=queryset.values_list("id", flat=True))
-        messages.success(request, f"{retried} deliveries are due now; the worker sends them next.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d delivery is due now; the worker sends it next.",
+                "%(count)d deliveries are due now; the worker sends them next.",
+                retried,
+            )
+            % {"count": retried},
+        )
 
     def has_add_permission(self, request):
         return False

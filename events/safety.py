@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext, pgettext
 
 # Cloud metadata services: link-local or private already, named for the message.
 METADATA_ADDRESSES = {
@@ -47,13 +48,13 @@ def parse(url: str) -> SplitResult:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as error:
-        raise UnsafeURL(f"Not a valid URL: {error}.") from None
+        raise UnsafeURL(gettext("Not a valid URL: %(error)s.") % {"error": error}) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeURL("The URL must start with https:// and name a host.")
+        raise UnsafeURL(gettext("The URL must start with https:// and name a host."))
     if parts.username or parts.password:
-        raise UnsafeURL("The URL must not contain a user name or password.")
+        raise UnsafeURL(gettext("The URL must not contain a user name or password."))
     if port == 0:
-        raise UnsafeURL("The URL's port must be between 1 and 65535.")
+        raise UnsafeURL(gettext("The URL's port must be between 1 and 65535."))
     return parts
 
 
@@ -65,7 +66,9 @@ def check_url(url: str) -> Target:
     if private_urls_allowed():
         return Target(url=url, host=host, port=port, address=None)
     if parts.scheme != "https":
-        raise UnsafeURL("Only https:// URLs are allowed (EVENTS_ALLOW_PRIVATE_URLS is off).")
+        raise UnsafeURL(
+            gettext("Only https:// URLs are allowed (EVENTS_ALLOW_PRIVATE_URLS is off).")
+        )
     addresses = resolve(host, port)
     for address in addresses:
         refuse_private(address, host=host)
@@ -76,7 +79,10 @@ def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as error:
-        raise UnsafeURL(f"The host {host!r} does not resolve: {error}.") from None
+        raise UnsafeURL(
+            gettext("The host %(host)r does not resolve: %(error)s.")
+            % {"host": host, "error": error}
+        ) from None
     addresses = []
     for info in infos:
         # An IPv6 address may carry a zone ("fe80::1%eth0"): it is link-local either way.
@@ -84,7 +90,7 @@ def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise UnsafeURL(f"The host {host!r} has no address.")
+        raise UnsafeURL(gettext("The host %(host)r has no address.") % {"host": host})
     return addresses
 
 
@@ -93,22 +99,25 @@ def refuse_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, ho
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
-        kind = "a cloud metadata"
+        kind = pgettext("address kind", "a cloud metadata")
     elif address.is_loopback:
-        kind = "a loopback"
+        kind = pgettext("address kind", "a loopback")
     elif address.is_link_local:
-        kind = "a link-local"
+        kind = pgettext("address kind", "a link-local")
     elif address.is_multicast:
-        kind = "a multicast"
+        kind = pgettext("address kind", "a multicast")
     elif address.is_reserved or address.is_unspecified:
-        kind = "a reserved"
+        kind = pgettext("address kind", "a reserved")
     elif address.is_private:
-        kind = "a private"
+        kind = pgettext("address kind", "a private")
     elif not address.is_global:
-        kind = "a reserved"
+        kind = pgettext("address kind", "a reserved")
     else:
         return
     raise UnsafeURL(
-        f"The host {host!r} resolves to {kind} address ({address}); refused while "
-        "EVENTS_ALLOW_PRIVATE_URLS is off."
+        gettext(
+            "The host %(host)r resolves to %(kind)s address (%(address)s); refused while "
+            "EVENTS_ALLOW_PRIVATE_URLS is off."
+        )
+        % {"host": host, "kind": kind, "address": address}
     )

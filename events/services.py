@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from assignment.signatures import WebhookSecret
 from events import outbox, safety
@@ -47,14 +48,15 @@ def parse_event_types(types: Iterable[str] | None) -> list[str]:
     unknown = sorted(set(wanted) - set(known))
     if unknown:
         raise EndpointError(
-            f"Unknown event type(s): {', '.join(unknown)}. Known: {', '.join(known)}."
+            gettext("Unknown event type(s): %(unknown)s. Known: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
         )
     return [each for each in known if each in wanted] if wanted else known
 
 
 def check_secret(secret: str) -> str:
     if WebhookSecret.parse(secret) is None:
-        raise EndpointError('The secret must be "whsec_" followed by base64.')
+        raise EndpointError(gettext('The secret must be "whsec_" followed by base64.'))
     return secret
 
 
@@ -64,7 +66,7 @@ def check_endpoint_url(url: str) -> str:
     except safety.UnsafeURL as refused:
         raise EndpointError(str(refused)) from None
     if len(url) > Endpoint._meta.get_field("url").max_length:  # type: ignore[operator]
-        raise EndpointError("The URL is too long (at most 2000 characters).")
+        raise EndpointError(gettext("The URL is too long (at most 2000 characters)."))
     return url.strip()
 
 
@@ -86,7 +88,7 @@ def endpoint_rotate(*, endpoint_id: int, secret: str | None = None, now: datetim
     with transaction.atomic():
         endpoint = _locked(endpoint_id)
         if secret == endpoint.secret:
-            raise EndpointError("The new secret is the current one.")
+            raise EndpointError(gettext("The new secret is the current one."))
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
         endpoint.secret = secret
@@ -97,7 +99,7 @@ def endpoint_rotate(*, endpoint_id: int, secret: str | None = None, now: datetim
 def endpoint_remove(*, endpoint_id: int) -> None:
     deleted, _ = Endpoint.objects.filter(pk=endpoint_id).delete()
     if not deleted:
-        raise EndpointError(f"No endpoint has the id {endpoint_id}.")
+        raise EndpointError(gettext("No endpoint has the id %(id)s.") % {"id": endpoint_id})
 
 
 def endpoint_ping(*, endpoint_id: int, now: datetime | None = None) -> Event:
@@ -106,8 +108,8 @@ def endpoint_ping(*, endpoint_id: int, now: datetime | None = None) -> Event:
         endpoint = _locked(endpoint_id)
         if not endpoint.active:
             raise EndpointError(
-                f"Endpoint {endpoint.pk} is disabled ({endpoint.disabled_reason or 'inactive'}); "
-                "activate it first."
+                gettext("Endpoint %(id)s is disabled (%(why)s); activate it first.")
+                % {"id": endpoint.pk, "why": endpoint.disabled_reason or gettext("inactive")}
             )
         return outbox.ping(endpoint_id=endpoint.pk, at=now or timezone.now())
 
@@ -133,5 +135,5 @@ def deliveries_retry_now(*, delivery_ids: Iterable[int], now: datetime | None = 
 def _locked(endpoint_id: int) -> Endpoint:
     endpoint = Endpoint.objects.select_for_update().filter(pk=endpoint_id).first()
     if endpoint is None:
-        raise EndpointError(f"No endpoint has the id {endpoint_id}.")
+        raise EndpointError(gettext("No endpoint has the id %(id)s.") % {"id": endpoint_id})
     return endpoint

@@ -12,6 +12,7 @@ from datetime import date
 from functools import lru_cache
 
 import holidays
+from django.utils.translation import gettext
 from holidays import registry
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # what a store may sensibly ask for
@@ -70,7 +71,10 @@ def public_holidays(
     """The public holidays of ``country`` (and ``subdiv``) in ``year``, by date; several on
     one date are one entry with their names joined. HolidayLookupError if unknown."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise HolidayLookupError(f"The year must be between {FIRST_YEAR} and {LAST_YEAR}.")
+        raise HolidayLookupError(
+            gettext("The year must be between %(first)d and %(last)d.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
     # Without a language the package reads the process's locale; the country's own default
     # is what a manager of a store there expects.
     language = language or _entity(country, None, None).default_language
@@ -84,7 +88,10 @@ def _entity(
     code = country.strip().upper() if isinstance(country, str) else ""
     if code not in dict(countries()):
         raise HolidayLookupError(
-            f"{country!r} is not a country code the holidays data knows (e.g. TW, JP, US, GB)."
+            gettext(
+                "%(country)r is not a country code the holidays data knows (e.g. TW, JP, US, GB)."
+            )
+            % {"country": country}
         )
     try:
         return holidays.country_holidays(
@@ -93,5 +100,6 @@ def _entity(
     except NotImplementedError:
         known = ", ".join(holidays.list_supported_countries()[code]) or "none"
         raise HolidayLookupError(
-            f"{subdiv!r} is not a subdivision of {code} (known: {known})."
+            gettext("%(subdiv)r is not a subdivision of %(country)s (known: %(known)s).")
+            % {"subdiv": subdiv, "country": code, "known": known}
         ) from None

@@ -126,13 +126,20 @@ class WorkingTimeException(models.Model):
     """
 
     working_time = models.ForeignKey(
-        WorkingTime, on_delete=models.CASCADE, related_name="exceptions"
+        WorkingTime,
+        on_delete=models.CASCADE,
+        related_name="exceptions",
+        verbose_name=_("working time"),
     )
-    date = models.DateField()
-    name = models.CharField(max_length=200, blank=True, help_text="e.g. Christmas Day.")
+    date = models.DateField(_("date"))
+    name = models.CharField(
+        _("name"), max_length=200, blank=True, help_text=_("e.g. Christmas Day.")
+    )
 
     class Meta:
         ordering = ["working_time", "date"]
+        verbose_name = _("exception")
+        verbose_name_plural = _("exceptions")
         constraints = [
             models.UniqueConstraint(fields=["working_time", "date"], name="exception_one_per_date"),
         ]
@@ -153,13 +160,18 @@ class ExceptionRange(models.Model):
     """One ``[start, end)`` range of an exception's date; ``end < start`` runs past midnight."""
 
     exception = models.ForeignKey(
-        WorkingTimeException, on_delete=models.CASCADE, related_name="ranges"
+        WorkingTimeException,
+        on_delete=models.CASCADE,
+        related_name="ranges",
+        verbose_name=_("exception"),
     )
-    start_minute = models.PositiveSmallIntegerField()
-    end_minute = models.PositiveSmallIntegerField()
+    start_minute = models.PositiveSmallIntegerField(_("start minute"))
+    end_minute = models.PositiveSmallIntegerField(_("end minute"))
 
     class Meta:
         ordering = ["exception", "start_minute"]
+        verbose_name = _("exception range")
+        verbose_name_plural = _("exception ranges")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(start_minute__lt=schedule.MINUTES_PER_DAY),

@@ -273,14 +273,17 @@ def parse_date(text: object) -> date:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    raise ScheduleError(f"{text!r} is not a date of the form YYYY-MM-DD.")
+    raise ScheduleError(gettext("%(text)r is not a date of the form YYYY-MM-DD.") % {"text": text})
 
 
 def parse_exception_ranges(day: date, day_ranges: object) -> tuple[tuple[int, int], ...]:
     """One date's ranges in the configuration form; ScheduleError starting with the date."""
     label = day.isoformat()
     if not isinstance(day_ranges, list | tuple):
-        raise ScheduleError(f"{label}: expected a list of [start, end] ranges ([] is closed).")
+        raise ScheduleError(
+            gettext("%(date)s: expected a list of [start, end] ranges ([] is closed).")
+            % {"date": label}
+        )
     parsed = []
     for pair in day_ranges:
         weekly_range = _parse_range(DAY_KEYS[day.weekday()], pair, label=label)
@@ -294,7 +297,7 @@ def parse_exceptions(exceptions: object) -> dict[date, tuple[tuple[int, int], ..
     Overlaps with the neighbouring days need the weekly hours: ``validate_exceptions``.
     """
     if not isinstance(exceptions, dict):
-        raise ScheduleError("Exceptions must be an object of YYYY-MM-DD dates to ranges.")
+        raise ScheduleError(gettext("Exceptions must be an object of YYYY-MM-DD dates to ranges."))
     parsed: dict[date, tuple[tuple[int, int], ...]] = {}
     for key, day_ranges in exceptions.items():
         day = parse_date(key)
@@ -317,8 +320,8 @@ def validate_exceptions(
         for start, end in exception.ranges:
             if start == end:
                 raise ScheduleError(
-                    f"{_describe_dated(exception.day, start, end)}: a range cannot end as it "
-                    "starts."
+                    gettext("%(range)s: a range cannot end as it starts.")
+                    % {"range": _describe_dated(exception.day, start, end)}
                 )
     for day in sorted(by_day):
         for first_day in (day - timedelta(days=1), day):
@@ -348,14 +351,21 @@ def _check_two_days(
             # The message starts with the exception at fault, as the file's entries do.
             if second[2] != blame and first[2] == blame:
                 described.reverse()
-            raise ScheduleError(f"{described[1]} overlaps {described[0]}.")
+            raise ScheduleError(
+                gettext("%(later)s overlaps %(earlier)s.")
+                % {"later": described[1], "earlier": described[0]}
+            )
 
 
 def _describe_dated(day: date, start: int, end: int, *, weekly: bool = False) -> str:
     suffix = " (+1)" if end < start else ""
     span = f"{format_clock(start)}-{format_clock(end)}{suffix}"
     if weekly:
-        return f"{day.isoformat()} {span} (the weekly hours of {DAY_KEYS[day.weekday()]})"
+        return gettext("%(date)s %(range)s (the weekly hours of %(day)s)") % {
+            "date": day.isoformat(),
+            "range": span,
+            "day": DAY_KEYS[day.weekday()],
+        }
     return f"{day.isoformat()} {span}"
 
 

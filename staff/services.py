@@ -201,10 +201,13 @@ def _clean_exception_name(name: object) -> str:
     clean = name.strip() if isinstance(name, str) else ""
     if len(clean) > EXCEPTION_NAME_MAX_LENGTH:
         raise ValidationError(
-            {"exception_name": f"A name has at most {EXCEPTION_NAME_MAX_LENGTH} characters."}
+            {
+                "exception_name": _("A name has at most %(count)d characters.")
+                % {"count": EXCEPTION_NAME_MAX_LENGTH}
+            }
         )
     if problem := unstorable_text_problem(clean):
-        raise ValidationError({"exception_name": f"The name {problem}"})
+        raise ValidationError({"exception_name": _("The name %(problem)s") % {"problem": problem}})
     return clean
 
 
@@ -222,7 +225,7 @@ def exception_set(
         except schedule.ScheduleError as error:
             raise ValidationError({"exception_date": str(error)}) from None
     if not isinstance(day, date):
-        raise ValidationError({"exception_date": "Enter a date of the form YYYY-MM-DD."})
+        raise ValidationError({"exception_date": _("Enter a date of the form YYYY-MM-DD.")})
     clean_name = _clean_exception_name(name)
     try:
         day_ranges = schedule.parse_exception_ranges(day, hours)

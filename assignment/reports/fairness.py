@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 
-from assignment import policy
+from assignment import policy, reasons
 from assignment.models import AssignmentEvent, ChatSession
 from assignment.reports.common import ASSIGNMENT_KINDS, FAIRNESS_PERIODS, roster
 from staff import coverage, schedule
@@ -41,11 +41,13 @@ class FirstResponses:
 
     @property
     def median_text(self) -> str:
-        return policy.describe_duration(self.median)
+        text = policy.describe_duration(self.median)
+        return reasons.duration_in_language(text) or text
 
     @property
     def p90_text(self) -> str:
-        return policy.describe_duration(self.p90)
+        text = policy.describe_duration(self.p90)
+        return reasons.duration_in_language(text) or text
 
 
 @dataclass

@@ -76,16 +76,26 @@ def _closed_by_exception(hours: policy.WorkingTimeHours, at: datetime) -> str | 
         return None
     today = at.astimezone(zone).date()
     exception = hours.exceptions.get(today)
-    when = "today"
+    yesterday = False
     if exception is None:  # the weekly range that would run past midnight into today
         exception = hours.exceptions.get(today - timedelta(days=1))
-        when = "yesterday"
+        yesterday = True
     if exception is None:
         return None
     label = exception.name or exception.day.isoformat()
     if exception.closed:
-        return f"closed {when}: {label}"
-    return f"special hours {when}: {label} ({schedule.describe_exception_hours(exception)})"
+        closed = (
+            gettext("closed yesterday: %(name)s")
+            if yesterday
+            else gettext("closed today: %(name)s")
+        )
+        return closed % {"name": label}
+    special = (
+        gettext("special hours yesterday: %(name)s (%(hours)s)")
+        if yesterday
+        else gettext("special hours today: %(name)s (%(hours)s)")
+    )
+    return special % {"name": label, "hours": schedule.describe_exception_hours(exception)}
 
 
 def _why_not_in_line(

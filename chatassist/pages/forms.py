@@ -18,6 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.utils import timezone as django_timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
@@ -128,7 +129,7 @@ class ExceptionRow:
             day = date.fromisoformat(self.day)
         except ValueError:
             return self.day
-        return f"{day:%a} {day.day} {day:%b %Y}"
+        return date_format(day, "DATE_FORMAT")
 
     @property
     def closed(self) -> bool:
@@ -352,13 +353,17 @@ class WorkingTimeForm(forms.Form):
         try:
             day = schedule.parse_date(new.day)
         except schedule.ScheduleError:
-            new.day_error = "Enter a date as YYYY-MM-DD." if new.day else "Enter the date."
+            new.day_error = _("Enter a date as YYYY-MM-DD.") if new.day else _("Enter the date.")
             return
         if any(row.day == day.isoformat() for row in self.exception_rows):
-            new.day_error = f"{day.isoformat()} is already an exception: change it in the list."
+            new.day_error = _("%(date)s is already an exception: change it in the list.") % {
+                "date": day.isoformat()
+            }
             return
         if len(new.name.strip()) > staff_services.EXCEPTION_NAME_MAX_LENGTH:
-            new.error = f"A name has at most {staff_services.EXCEPTION_NAME_MAX_LENGTH} characters."
+            new.error = _("A name has at most %(count)d characters.") % {
+                "count": staff_services.EXCEPTION_NAME_MAX_LENGTH
+            }
             return
         ranges = [RangeRow(new.start, new.end)] if new.kind == "hours" else []
         if new.kind == "hours" and not ranges[0].is_blank:
@@ -373,10 +378,10 @@ class WorkingTimeForm(forms.Form):
     def _holidays_found(self) -> list[holidays.PublicHoliday] | None:
         picker = self.holiday_picker
         if not picker.country:
-            picker.error = "Choose a country."
+            picker.error = _("Choose a country.")
             return None
         if not picker.year.isdigit():
-            picker.error = "Enter a year, e.g. 2027."
+            picker.error = _("Enter a year, e.g. 2027.")
             return None
         try:
             language = holidays.holiday_language(picker.country, get_language())
@@ -399,7 +404,7 @@ class WorkingTimeForm(forms.Form):
             HolidayChoice(item.day, item.name, item.day.isoformat() in taken) for item in found
         ]
         if not found:
-            self.holiday_picker.error = "No public holidays found for that year."
+            self.holiday_picker.error = _("No public holidays found for that year.")
 
     def _add_chosen_holidays(self) -> None:
         found = self._holidays_found()
@@ -413,7 +418,7 @@ class WorkingTimeForm(forms.Form):
                 self.exception_rows.append(ExceptionRow(item.day.isoformat(), name))
         if not chosen:
             self._show_holidays()
-            self.holiday_picker.error = "Tick the holidays to add as closed days."
+            self.holiday_picker.error = _("Tick the holidays to add as closed days.")
         self.exception_rows.sort(key=lambda row: row.day)
 
     @property

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Prefetch
+from django.utils.formats import date_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
@@ -53,9 +54,17 @@ class WorkingTimeRow:
         exception = self.next_exception
         if exception is None:
             return ""
-        label = f" ({exception.name})" if exception.name else ""
-        hours = schedule.describe_exception_hours(exception)
-        return f"{exception.day:%a} {exception.day.day} {exception.day:%b %Y}: {hours}{label}"
+        day = date_format(exception.day, "DATE_FORMAT")
+        hours = (
+            gettext("closed") if exception.closed else schedule.describe_exception_hours(exception)
+        )
+        if exception.name:
+            return gettext("%(date)s: %(hours)s (%(name)s)") % {
+                "date": day,
+                "hours": hours,
+                "name": exception.name,
+            }
+        return gettext("%(date)s: %(hours)s") % {"date": day, "hours": hours}
 
 
 def working_time_rows(working_times: list[WorkingTime], *, now: datetime) -> list[WorkingTimeRow]:

@@ -183,16 +183,37 @@ def _grid_day(
             f"{weekly.stretch_text(single, day=store_day, zone=zone)} {_who(single, staff)}"
             for single in day.single
         ],
-        exception_texts=[mark.text for mark in marks],
+        exception_texts=[_exception_text(mark) for mark in marks],
         exception_badge=_exception_badge(marks),
     )
 
 
 def _exception_badge(marks: list[weekly.ExceptionMark]) -> str:
     if len(marks) != 1:
-        return f"{len(marks)} exceptions" if marks else ""
+        return (
+            ngettext("%(count)d exception", "%(count)d exceptions", len(marks))
+            % {"count": len(marks)}
+            if marks
+            else ""
+        )
     exception = marks[0].exception
-    return exception.name or ("closed" if exception.closed else "special hours")
+    return exception.name or (gettext("closed") if exception.closed else gettext("special hours"))
+
+
+def _exception_text(mark: weekly.ExceptionMark) -> str:
+    """``ExceptionMark.text`` in the page's language: "Taipei day: closed (Christmas Day)"."""
+    exception = mark.exception
+    hours = gettext("closed") if exception.closed else schedule.describe_exception_hours(exception)
+    if exception.name:
+        return gettext("%(working_time)s: %(hours)s (%(name)s)") % {
+            "working_time": mark.working_time,
+            "hours": hours,
+            "name": exception.name,
+        }
+    return gettext("%(working_time)s: %(hours)s") % {
+        "working_time": mark.working_time,
+        "hours": hours,
+    }
 
 
 def _who(stretch: coverage.Stretch, staff: dict[int, Staff]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -16,10 +16,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from assignment import config, handover
+from assignment.models import AssignmentEvent, ChatSession
 from assignment.reasons import reason_in_language
 from chatassist.catalogues import read_po
+from events.models import Delivery, Endpoint, Event, EventType
+from staff import services as staff_services
 from staff.models import Staff, WorkingTime
-from tests.factories import StaffFactory
+from tests.factories import ChatSessionFactory, StaffFactory, make_working_time
 
 LANGUAGES = {"zh-hant": "zh_Hant", "zh-hans": "zh_Hans", "ja": "ja"}
 WORKING_TIMES = reverse("chat_assistant:working-times")
@@ -80,6 +84,116 @@ def test_each_page_speaks_the_browsers_language_with_no_english_of_ours(
     text = visible_text(html)
     leaked = [english for english in english_of_ours(language) if english in text]
     assert leaked == []
+
+
+@pytest.fixture
+def busy_store(always_on, settings) -> dict[str, str]:
+    """A store with everything the later branches show: a reassigned session answered
+    late, a closed date, an endpoint with a failed delivery; the URLs of its pages."""
+    settings.EVENTS_ALLOW_PRIVATE_URLS = True
+    now = timezone.now()
+    alice = StaffFactory(name="Alice", working_time=always_on)
+    StaffFactory(name="Bob", working_time=always_on)
+    config.auto_assign_set(enabled=True)
+    config.handover_settings_set(
+        reassign_unanswered_after_minutes=10,
+        return_unanswered_at_shift_end=True,
+        return_open_sessions_when_away=True,
+    )
+    session = ChatSessionFactory(created_at=now - timedelta(minutes=30))
+    handover.hand_over_due(now=now - timedelta(minutes=15))
+    assert AssignmentEvent.objects.filter(kind=AssignmentEvent.Kind.REASSIGNED).exists()
+    ChatSession.objects.filter(pk=session.pk).update(
+        first_response_at=now - timedelta(minutes=5), first_response_staff=alice
+    )
+    closed = make_working_time(name="Harbour shop", timezone_name="Asia/Taipei")
+    today = timezone.localdate(now, timezone=closed.zone)
+    staff_services.exception_set(working_time=closed, day=today, hours=[], name="Store party")
+    staff_services.exception_set(
+        working_time=closed, day=today + timedelta(days=1), hours=[["10:00", "12:00"]]
+    )
+    StaffFactory(name="Kai", working_time=closed)
+    endpoint = Endpoint.objects.create(
+        url="https://127.0.0.1:9/in",
+        event_types=[str(EventType.SESSION_ASSIGNED)],
+        secret="whsec_c2VjcmV0",
+        previous_secret="whsec_b2xk",
+        previous_secret_expires_at=now + timedelta(hours=3),
+    )
+    event = Event.objects.create(
+        webhook_id="evt_1", type=EventType.SESSION_ASSIGNED, session=session, happened_at=now
+    )
+    delivery = Delivery.objects.create(
+        event=event,
+        endpoint=endpoint,
+        session_id=session.pk,
+        status=Delivery.Status.FAILED,
+        attempts=3,
+        next_attempt_at=now,
+        last_status_code=500,
+        last_error="HTTP 500",
+        created_at=now,
+    )
+    return {
+        "session": reverse("admin:assignment_chatsession_change", args=[session.pk]),
+        "endpoints": reverse("admin:events_endpoint_changelist"),
+        "endpoint": reverse("admin:events_endpoint_change", args=[endpoint.pk]),
+        "new endpoint": reverse("admin:events_endpoint_add"),
+        "deliveries": reverse("admin:events_delivery_changelist"),
+        "delivery": reverse("admin:events_delivery_change", args=[delivery.pk]),
+        "exceptions": reverse("chat_assistant:working-time-edit", args=[closed.pk]),
+        "coverage": reverse("chatassist_reports:coverage"),
+        "next in line": reverse("chatassist_reports:next_in_line"),
+        "fairness": reverse("chatassist_reports:fairness"),
+        "automatic": AUTOMATIC,
+    }
+
+
+BUSY_PAGES = [
+    "session",
+    "endpoints",
+    "endpoint",
+    "new endpoint",
+    "deliveries",
+    "delivery",
+    "exceptions",
+    "coverage",
+    "next in line",
+    "fairness",
+    "automatic",
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("page_name", BUSY_PAGES)
+def test_the_later_pages_speak_the_language_with_no_english_of_ours(
+    admin_client, busy_store, page_name, language
+):
+    """The outbound events pages, a session's page with its first response and
+    reassignment, the exceptions in the pop-up and the reports (as a superuser, who may
+    see the endpoints)."""
+    response = admin_client.get(busy_store[page_name], HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<html lang="{language}"' in html
+    text = visible_text(html)
+    leaked = [english for english in english_of_ours(language) if english in text]
+    assert leaked == []
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("ja", "再割り当て"), ("zh-hant", "改派"), ("zh-hans", "改派"), ("en", "did not answer")],
+)
+def test_the_session_page_shows_the_reassignment_in_the_language(
+    manager_client, busy_store, language, words
+):
+    page = manager_client.get(busy_store["session"], HTTP_ACCEPT_LANGUAGE=language)
+
+    text = visible_text(page.content.decode())
+    assert words in text
+    assert ("did not answer" in text) == (language == "en")
 
 
 def test_the_leak_detector_finds_our_english_on_an_english_page(manager_client, store):
@@ -247,6 +361,59 @@ def test_the_search_endpoint_is_for_managers_only(client):
         ("manual by anna", "ja", "anna による手動割り当て"),
         ("returned to the waiting queue: Mei is away", "zh-hant", "退回等候佇列：Mei 暫離"),
         ("last assigned 3 h 12 min ago", "en", "last assigned 3 h 12 min ago"),
+        (
+            "reassigned: Alice did not answer for 12 min; last assigned 3 h 5 min ago",
+            "ja",
+            "再割り当て：Alice が 12分応答しませんでした。前回の割り当ては 3時間5分前",
+        ),
+        (
+            "reassigned: Alice did not answer for 1 h 2 min; never assigned",
+            "zh-hant",
+            "改派：Alice 1 小時 2 分鐘未回覆；從未被指派",
+        ),
+        (
+            "reassigned: Alice did not answer for 12 min; from the waiting queue; never assigned",
+            "zh-hans",
+            "改派：Alice 12 分钟未回复；来自等待队列；从未被分配",
+        ),
+        (
+            "returned to the waiting queue: Mei's working hours (Taipei day) ended with it "
+            "unanswered",
+            "zh-hant",
+            "退回等候佇列：Mei 的工作時間（Taipei day）結束時仍未回覆",
+        ),
+        (
+            "returned to the waiting queue: Mei's working hours (their working time) ended with "
+            "it unanswered",
+            "ja",
+            "待機キューに戻しました：Mei の勤務時間が未応答のまま終わりました",
+        ),
+        (
+            "returned to the waiting queue by an operator (Mei is not away)",
+            "zh-hans",
+            "由操作人员退回等待队列（Mei 并未暂离）",
+        ),
+        (
+            "reassigned: Alice did not answer for 12 min; last assigned 3 h 5 min ago",
+            "en",
+            "reassigned: Alice did not answer for 12 min; last assigned 3 h 5 min ago",
+        ),
+        # A reassignment whose why is not of the grammar is shown whole, as stored.
+        (
+            "reassigned: Alice did not answer for 12 min; by the night script",
+            "ja",
+            "reassigned: Alice did not answer for 12 min; by the night script",
+        ),
+        (
+            "reassigned: Alice did not answer for 12 min; manual by anna",
+            "ja",
+            "reassigned: Alice did not answer for 12 min; manual by anna",
+        ),
+        (
+            "reassigned: Alice did not answer for a while; never assigned",
+            "ja",
+            "reassigned: Alice did not answer for a while; never assigned",
+        ),
         # Not of the grammar (an older or newer wording): shown as stored, never guessed.
         ("assigned by the night script", "ja", "assigned by the night script"),
         ("from the waiting queue; something new", "ja", "from the waiting queue; something new"),
@@ -255,6 +422,26 @@ def test_the_search_endpoint_is_for_managers_only(client):
 def test_a_stored_reason_reads_in_the_readers_language(stored, language, shown):
     with translation.override(language):
         assert reason_in_language(stored) == shown
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_hand_over_reasons_leave_no_english(language):
+    """Every reason form the hand-overs write, in each language: none of its words left."""
+    stored = [
+        "reassigned: Alice did not answer for 12 min; last assigned 2 d 4 h ago",
+        "reassigned: Alice did not answer for 45 s; from the waiting queue; never assigned",
+        "returned to the waiting queue: Mei's working hours (Night) ended with it unanswered",
+        "returned to the waiting queue: Mei's working hours (their working time) ended with it "
+        "unanswered",
+        "returned to the waiting queue: Mei is away",
+        "returned to the waiting queue by an operator (Mei is not away)",
+    ]
+    with translation.override(language):
+        shown = [reason_in_language(reason) for reason in stored]
+
+    for text in shown:
+        words = re.findall(r"[A-Za-z]{2,}", text)
+        assert set(words) <= {"Alice", "Mei", "Night"}, text
 
 
 def test_the_admin_shows_the_reason_in_the_readers_language(manager_client, cast, auto_assign_on):
@@ -304,3 +491,34 @@ def test_the_admin_and_the_reports_write_an_instant_alike(manager_client, always
 
     assert "12月1日(火) 19:34" in report.content.decode()
     assert "2026年12月1日(火) 19:34" in admin_page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "Try again in 15 min, or ask an administrator to unlock it."),
+        ("zh-hant", "15 分鐘"),
+        ("zh-hans", "15 分钟"),
+        ("ja", "15分"),
+    ],
+)
+def test_the_lockout_page_speaks_the_language(client, django_user_model, language, words):
+    django_user_model.objects.create_superuser("manager", "m@example.com", "right-password-1")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/admin/login/",
+            {"username": "manager", "password": "wrong"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+
+    locked = client.post(
+        "/admin/login/",
+        {"username": "manager", "password": "right-password-1"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert locked.status_code == 429
+    text = visible_text(locked.content.decode())
+    assert words in text
+    if language != "en":
+        assert [english for english in english_of_ours(language) if english in text] == []
