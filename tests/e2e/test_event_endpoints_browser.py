@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from standardwebhooks import Webhook
 
 from events import delivery
@@ -32,7 +33,8 @@ def test_manager_adds_an_endpoint_and_sends_a_test_event(
     page.goto(f"{live_server.url}/admin/events/endpoint/add/")
     page.fill("#id_url", "not a url")
     page.click("input[name=_save]")
-    assert page.locator(".errorlist").count() >= 1
+    # expect() waits for the answer's page; a bare count() may read the form before it.
+    expect(page.locator(".errorlist").first).to_be_visible()
     screenshot("01-bad-url-refused")
 
     page.fill("#id_url", receiver.url)
