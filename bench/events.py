@@ -1,0 +1,195 @@
+"""The outbound events worker's benchmark: events delivered per second to a local receiver,
+and the time to drain a backlog (issue 10's figures).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/chatassist_bench_events \\
+        .venv/bin/python bench/events.py [--events 10000] [--workers 1,4]
+
+For each number of workers W: the database named in DATABASE_URL (its name must contain
+"bench") is dropped and created again and migrated; one endpoint points at a threaded HTTP
+receiver on 127.0.0.1 that answers 204 and checks each signature with the standardwebhooks
+library; a backlog of N ``session.assigned`` events is written (one per session, so the
+per-session order holds nothing back); then W ``manage.py deliver_events`` processes (one
+shot: each returns once nothing is due) drain it. Reports the drain time, events per
+second, and what the receiver saw (every webhook-id once, every signature valid).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.run import machine, production_environment, reset_database  # noqa: E402
+
+TARGET_EVENTS_PER_SECOND = 200
+TARGET_DRAIN_SECONDS = 60
+
+
+class Receiver(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.verifier: Any = None  # a standardwebhooks.Webhook once the endpoint exists
+        self.lock = threading.Lock()
+        self.ids: list[str] = []
+        self.bad_signatures = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        try:
+            self.server.verifier.verify(body, dict(self.headers))
+            valid = True
+        except Exception:
+            valid = False
+        with self.server.lock:
+            self.server.ids.append(self.headers.get("webhook-id", ""))
+            self.server.bad_signatures += not valid
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+
+def seed_backlog(*, events: int, url: str) -> str:
+    """The endpoint (its secret returned) and ``events`` sessions with one event each."""
+    from django.utils import timezone
+
+    from assignment.models import ChatSession
+    from events import outbox
+    from events.models import Event
+    from events.services import endpoint_add
+
+    created = endpoint_add(url=url, event_types=None, secret=None)
+    now = timezone.now()
+    sessions = ChatSession.objects.bulk_create(
+        ChatSession(channel="bench", customer_id=f"b-{n}", created_at=now, last_message_at=now)
+        for n in range(events)
+    )
+    staff = _Staff(1, "Alice", "alice@example.com")
+    Event.objects.bulk_create(
+        outbox._event(
+            outbox.EventType.SESSION_ASSIGNED,
+            session_id=session.pk,
+            data={
+                "session": {"status": "open", "assigned_to": outbox.staff_json(staff)},
+                "assignment": {"kind": "queue", "reason": "bench", "candidates": 1, "by": None},
+            },
+            at=now,
+        )
+        for session in sessions
+    )
+    return created.secret
+
+
+class _Staff:
+    def __init__(self, id: int, name: str, email: str) -> None:
+        self.id, self.name, self.email = id, name, email
+
+
+def drain(*, workers: int, env: dict[str, str], expected: int, time_limit: float) -> float:
+    """Seconds for ``workers`` one-shot processes to deliver ``expected`` events."""
+    from events.models import Delivery
+
+    command = [sys.executable, str(ROOT / "manage.py"), "deliver_events"]
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.wait(timeout=time_limit)
+    elapsed = time.perf_counter() - started
+    delivered = Delivery.objects.filter(status=Delivery.Status.DELIVERED).count()
+    if delivered != expected:
+        raise SystemExit(f"{delivered} of {expected} delivered by {workers} workers")
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--workers", default="1,4")
+    parser.add_argument("--time-limit", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    database_url = args.database_url or "postgres://postgres@127.0.0.1:5432/chatassist_bench"
+    if "bench" not in database_url.rsplit("/", 1)[-1]:
+        raise SystemExit("The database name must contain 'bench': it is dropped and recreated.")
+    env = {**production_environment(database_url), "EVENTS_ALLOW_PRIVATE_URLS": "true"}
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    results = []
+    for workers in [int(each) for each in args.workers.split(",")]:
+        connections.close_all()
+        reset_database(database_url)
+        call_command("migrate", verbosity=0)
+        receiver = Receiver()
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        try:
+            from standardwebhooks import Webhook
+
+            receiver.verifier = Webhook(seed_backlog(events=args.events, url=receiver.url))
+            connections.close_all()
+            seconds = drain(
+                workers=workers, env=env, expected=args.events, time_limit=args.time_limit
+            )
+        finally:
+            receiver.shutdown()
+        ids = receiver.ids
+        results.append(
+            {
+                "workers": workers,
+                "events": args.events,
+                "seconds": round(seconds, 2),
+                "events_per_second": round(args.events / seconds, 1),
+                "received": len(ids),
+                "distinct_webhook_ids": len(set(ids)),
+                "bad_signatures": receiver.bad_signatures,
+            }
+        )
+        row = results[-1]
+        print(
+            f"W={workers}: {row['events']:,} events in {row['seconds']} s "
+            f"({row['events_per_second']}/s); received {row['received']:,}, "
+            f"{row['distinct_webhook_ids']:,} distinct ids, {row['bad_signatures']} bad signatures",
+            flush=True,
+        )
+    print(json.dumps({"machine": machine(), "results": results}, indent=2))
+    best = max(row["events_per_second"] for row in results)
+    fastest = min(row["seconds"] for row in results)
+    met = best >= TARGET_EVENTS_PER_SECOND and fastest < TARGET_DRAIN_SECONDS
+    print(
+        f"target ≥ {TARGET_EVENTS_PER_SECOND}/s and {args.events:,} drained in under "
+        f"{TARGET_DRAIN_SECONDS} s: {'met' if met else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
