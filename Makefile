@@ -26,7 +26,7 @@ serve: $(VENV)/.installed .env messages-compile
 worker: $(VENV)/.installed .env
 	$(PY) manage.py assign_waiting --loop
 
-## The outbound events worker in the foreground (Ctrl-C stops it between two deliveries)
+## The outbound events worker in the foreground (Ctrl-C stops it after the batch in hand)
 events-worker: $(VENV)/.installed .env
 	$(PY) manage.py deliver_events --loop
 

@@ -11,11 +11,17 @@ library; a backlog of N ``session.assigned`` events is written (one per session,
 per-session order holds nothing back); then W ``manage.py deliver_events`` processes (one
 shot: each returns once nothing is due) drain it. Reports the drain time, events per
 second, and what the receiver saw (every webhook-id once, every signature valid).
+
+The reference, measured in the same run against the same receiver: one process that only
+signs and POSTs the same number of bodies from as many threads as a worker sends with,
+through httpx, with no database. It is the ceiling of this receiver and this client on
+this machine; the worker's figure beside it shows what the queue costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import subprocess
@@ -53,6 +59,8 @@ class Receiver(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: Receiver
+    # Keep-alive, as any production web server in front of a platform's webhook handler.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
@@ -65,6 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.ids.append(self.headers.get("webhook-id", ""))
             self.server.bad_signatures += not valid
         self.send_response(204)
+        self.send_header("content-length", "0")
         self.end_headers()
 
     def log_message(self, *args) -> None:  # quiet
@@ -107,11 +116,18 @@ class _Staff:
         self.id, self.name, self.email = id, name, email
 
 
-def drain(*, workers: int, env: dict[str, str], expected: int, time_limit: float) -> float:
+def drain(
+    *, workers: int, concurrency: int, env: dict[str, str], expected: int, time_limit: float
+) -> float:
     """Seconds for ``workers`` one-shot processes to deliver ``expected`` events."""
     from events.models import Delivery
 
-    command = [sys.executable, str(ROOT / "manage.py"), "deliver_events"]
+    command = [
+        sys.executable,
+        str(ROOT / "manage.py"),
+        "deliver_events",
+        f"--concurrency={concurrency}",
+    ]
     started = time.perf_counter()
     processes = [
         subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -126,13 +142,104 @@ def drain(*, workers: int, env: dict[str, str], expected: int, time_limit: float
     return elapsed
 
 
+def reference_posts(*, url: str, secret: str, count: int, threads: int) -> None:
+    """The reference client (run in its own process): ``count`` signed POSTs of a
+    ``session.assigned`` body to ``url`` from ``threads`` threads, no database."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    import httpx
+    from standardwebhooks import Webhook
+
+    signer = Webhook(secret)
+    body = json.dumps(
+        {
+            "type": "session.assigned",
+            "timestamp": "2026-12-01T10:00:00.000000Z",
+            "data": {
+                "session": {
+                    "id": 1,
+                    "channel": "bench",
+                    "customer_id": "b-1",
+                    "status": "open",
+                    "assigned_to": {"id": 1, "name": "Alice", "email": "alice@example.com"},
+                },
+                "assignment": {"kind": "queue", "reason": "bench", "candidates": 1, "by": None},
+            },
+        },
+        separators=(",", ":"),
+    )
+
+    with httpx.Client(timeout=10.0) as client:
+
+        def post(number: int) -> int:
+            webhook_id = f"ref_{number}"
+            now = datetime.now(UTC)
+            headers = {
+                "content-type": "application/json",
+                "webhook-id": webhook_id,
+                "webhook-timestamp": str(int(now.timestamp())),
+                "webhook-signature": signer.sign(msg_id=webhook_id, timestamp=now, data=body),
+            }
+            return client.post(url, content=body.encode(), headers=headers).status_code
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            statuses = list(pool.map(post, range(count)))
+    if statuses.count(204) != count:
+        raise SystemExit(f"reference: {statuses.count(204)} of {count} answered 204")
+
+
+def run_reference(*, events: int, threads: int, time_limit: float) -> dict:
+    """The reference in a process of its own, against a fresh receiver: seconds and rate."""
+    from standardwebhooks import Webhook
+
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    receiver = Receiver()
+    receiver.verifier = Webhook(secret)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--reference-client",
+                receiver.url,
+                secret,
+                str(events),
+                str(threads),
+            ],
+            check=True,
+            timeout=time_limit,
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        receiver.shutdown()
+    if receiver.bad_signatures or len(set(receiver.ids)) != events:
+        raise SystemExit("reference: the receiver did not get every POST once, signed")
+    return {
+        "events": events,
+        "threads": threads,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(events / seconds, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--workers", default="1,4")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="deliver_events --concurrency (default 8)"
+    )
     parser.add_argument("--time-limit", type=float, default=300.0)
+    parser.add_argument("--reference-client", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.reference_client:
+        url, secret, count, threads = args.reference_client
+        reference_posts(url=url, secret=secret, count=int(count), threads=int(threads))
+        return 0
     database_url = args.database_url or "postgres://postgres@127.0.0.1:5432/chatassist_bench"
     if "bench" not in database_url.rsplit("/", 1)[-1]:
         raise SystemExit("The database name must contain 'bench': it is dropped and recreated.")
@@ -157,7 +264,11 @@ def main(argv: list[str] | None = None) -> int:
             receiver.verifier = Webhook(seed_backlog(events=args.events, url=receiver.url))
             connections.close_all()
             seconds = drain(
-                workers=workers, env=env, expected=args.events, time_limit=args.time_limit
+                workers=workers,
+                concurrency=args.concurrency,
+                env=env,
+                expected=args.events,
+                time_limit=args.time_limit,
             )
         finally:
             receiver.shutdown()
@@ -165,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(
             {
                 "workers": workers,
+                "concurrency": args.concurrency,
                 "events": args.events,
                 "seconds": round(seconds, 2),
                 "events_per_second": round(args.events / seconds, 1),
@@ -175,12 +287,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         row = results[-1]
         print(
-            f"W={workers}: {row['events']:,} events in {row['seconds']} s "
+            f"W={workers} (x{args.concurrency}): {row['events']:,} events in {row['seconds']} s "
             f"({row['events_per_second']}/s); received {row['received']:,}, "
             f"{row['distinct_webhook_ids']:,} distinct ids, {row['bad_signatures']} bad signatures",
             flush=True,
         )
-    print(json.dumps({"machine": machine(), "results": results}, indent=2))
+    reference = run_reference(
+        events=args.events, threads=args.concurrency, time_limit=args.time_limit
+    )
+    print(
+        f"reference (sign and POST only, {reference['threads']} threads, no database): "
+        f"{reference['events']:,} in {reference['seconds']} s ({reference['events_per_second']}/s)",
+        flush=True,
+    )
+    print(json.dumps({"machine": machine(), "results": results, "reference": reference}, indent=2))
     best = max(row["events_per_second"] for row in results)
     fastest = min(row["seconds"] for row in results)
     met = best >= TARGET_EVENTS_PER_SECOND and fastest < TARGET_DRAIN_SECONDS

@@ -43,6 +43,10 @@ EVENTS_ALLOW_PRIVATE_URLS = env.bool("EVENTS_ALLOW_PRIVATE_URLS", default=False)
 EVENTS_CLAIM_SECONDS = env.int("EVENTS_CLAIM_SECONDS", default=180)
 if not 5 <= EVENTS_CLAIM_SECONDS <= 3600:
     raise ImproperlyConfigured("EVENTS_CLAIM_SECONDS must be between 5 and 3600.")
+# How many deliveries one worker sends at a time (threads; `deliver_events --concurrency`).
+EVENTS_DELIVERY_CONCURRENCY = env.int("EVENTS_DELIVERY_CONCURRENCY", default=8)
+if not 1 <= EVENTS_DELIVERY_CONCURRENCY <= 64:
+    raise ImproperlyConfigured("EVENTS_DELIVERY_CONCURRENCY must be between 1 and 64.")
 
 # The store's own zone: admin pages and reports show times in it. Each working time keeps
 # its own zone for deciding who is on duty.
@@ -223,6 +227,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes: lockouts (warnings) only, not a line for every login.
         "axes": {"level": "WARNING"},
+        # httpx logs a line per request; the events worker logs its own per delivery.
+        "httpx": {"level": "WARNING"},
     },
 }
 

@@ -13,22 +13,31 @@ Order: a delivery is due only when no earlier event of its session is still to b
 out or still pending for the same endpoint. Events of one session are written in the
 order they happened, each under that session's row lock (or the assignment lock), so the
 event ids of a session follow their commit order.
+
+Speed: a round claims a batch (``CLAIMS_PER_SENDER`` per sending thread), sends it from
+``EVENTS_DELIVERY_CONCURRENCY`` threads over kept-alive connections, and writes the
+outcomes together (one ``executemany``), so the database work per batch is a dozen
+statements whatever its size. A batch holds at most one delivery per session and endpoint,
+so sending side by side keeps the order above (``bench/events.py`` measures it).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -47,8 +56,17 @@ DISABLE_AFTER_FAILING = timedelta(days=5)
 FIRST_RETRY_SECONDS = 5.0
 LONGEST_RETRY_SECONDS = 6 * 3600.0
 LONGEST_RETRY_AFTER_SECONDS = 24 * 3600.0
+ATTEMPT_LIMIT_SECONDS = CONNECT_TIMEOUT_SECONDS + ANSWER_LIMIT_SECONDS  # one attempt at most
 FAN_OUT_BATCH = 500
 CLAIM_BATCH = 10
+# A round claims this many deliveries per sending thread: enough to keep the threads busy,
+# few enough that even a batch of timeouts ends well inside the claim.
+CLAIMS_PER_SENDER = 4
+# Outcomes are written together, every RECORD_BATCH of them or RECORD_WITHIN_SECONDS after
+# the first one unwritten, whichever comes first.
+RECORD_BATCH = 50
+RECORD_WITHIN_SECONDS = 1.0
+KEPT_CLIENTS = 256  # HTTP clients (one per endpoint origin) kept between rounds
 
 
 @dataclass(frozen=True)
@@ -68,15 +86,25 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Round:
-    """One pass of the worker: events fanned out, deliveries sent and delivered."""
+    """One pass of the worker (or the sum of several): events fanned out, deliveries
+    claimed, sent and delivered."""
 
     fanned_out: int
     attempted: int
     delivered: int
+    claimed: int = 0
 
     @property
     def worked(self) -> bool:
-        return bool(self.fanned_out or self.attempted)
+        return bool(self.fanned_out or self.claimed or self.attempted)
+
+    def __add__(self, other: Round) -> Round:
+        return Round(
+            self.fanned_out + other.fanned_out,
+            self.attempted + other.attempted,
+            self.delivered + other.delivered,
+            self.claimed + other.claimed,
+        )
 
 
 # --- Fan-out ---------------------------------------------------------------------------------
@@ -147,7 +175,8 @@ def due_deliveries(*, now: datetime):
 
 def claim_due(*, now: datetime, limit: int = CLAIM_BATCH) -> tuple[str, list[int]]:
     """Claim up to ``limit`` due deliveries for ``claim_seconds()``; returns the claim's
-    token and the ids claimed."""
+    token and the ids claimed (each row is locked, or SQLite's writer lock held, from the
+    choice to the claim, so every id chosen is claimed)."""
     token = uuid.uuid4().hex
     with transaction.atomic():
         ids = list(
@@ -156,13 +185,10 @@ def claim_due(*, now: datetime, limit: int = CLAIM_BATCH) -> tuple[str, list[int
             .values_list("id", flat=True)[:limit]
         )
         if ids:
-            Delivery.objects.filter(pk__in=ids).filter(
-                Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
-            ).update(claimed_until=now + timedelta(seconds=claim_seconds()), claim_token=token)
-    claimed = list(
-        Delivery.objects.filter(pk__in=ids, claim_token=token).values_list("id", flat=True)
-    )
-    return token, claimed
+            Delivery.objects.filter(pk__in=ids).update(
+                claimed_until=now + timedelta(seconds=claim_seconds()), claim_token=token
+            )
+    return token, ids
 
 
 def claim_seconds() -> float:
@@ -173,7 +199,8 @@ def claim_seconds() -> float:
 
 
 def new_client() -> httpx.Client:
-    """The worker's HTTP client: no redirects followed, connect and read timeouts."""
+    """An HTTP client of the worker: no redirects followed, connect and read timeouts, and
+    kept-alive connections."""
     return httpx.Client(
         follow_redirects=False,
         timeout=httpx.Timeout(ANSWER_LIMIT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS),
@@ -204,13 +231,14 @@ def signed_headers(*, webhook_id: str, body: bytes, secrets: list[str], sent_at:
     }
 
 
-def post(client: httpx.Client, *, url: str, headers: dict[str, str], body: bytes) -> Attempt:
+def post(dispatcher: Dispatcher, *, url: str, headers: dict[str, str], body: bytes) -> Attempt:
     """POST ``body`` to ``url`` (checked for SSRF first, connecting to the checked address)."""
     started = time.monotonic()
     try:
         target = safety.check_url(url)
     except safety.UnsafeURL as refused:
         return Attempt(None, f"refused: {refused}"[:300], None, "")
+    client = dispatcher.client_for(target)
     request_url, extensions, headers = _pinned(target, headers)
     try:
         request = client.build_request(
@@ -305,53 +333,172 @@ def next_attempt(
     return min(now + timedelta(seconds=retry_delay(attempts)), deadline)
 
 
-def record(*, delivery: Delivery, token: str, attempt: Attempt, now: datetime) -> None:
-    """Write the attempt's outcome, if the claim is still this worker's."""
+# --- Recording -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed delivery: its attempt, or None when it was not sent (its
+    endpoint answered 410 meanwhile, or too little of the claim was left)."""
+
+    delivery: Delivery
+    attempt: Attempt | None
+    at: datetime
+
+
+RECORDED_FIELDS = [
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "claimed_until",
+    "claim_token",
+    "last_status_code",
+    "last_error",
+    "last_latency_ms",
+    "response_excerpt",
+    "first_attempt_at",
+    "last_attempt_at",
+    "delivered_at",
+]
+
+
+def recorded(delivery: Delivery, attempt: Attempt, *, now: datetime) -> Delivery:
+    """The delivery's row after ``attempt`` (a new instance, for ``bulk_update``)."""
     attempts = delivery.attempts + 1
-    fields: dict = {
-        "attempts": attempts,
-        "last_status_code": attempt.status_code,
-        "last_error": attempt.error,
-        "last_latency_ms": attempt.latency_ms,
-        "response_excerpt": attempt.excerpt,
-        "last_attempt_at": now,
-        "first_attempt_at": delivery.first_attempt_at or now,
-        "claimed_until": None,
-        "claim_token": "",
-    }
-    endpoint = delivery.endpoint
+    status = Delivery.Status.PENDING
+    next_attempt_at = delivery.next_attempt_at
     if attempt.delivered:
-        fields.update(status=Delivery.Status.DELIVERED, delivered_at=now)
+        status = Delivery.Status.DELIVERED
     elif attempt.status_code == 410:
         # Kept pending: re-activating the endpoint resumes its deliveries, in order.
-        fields.update(next_attempt_at=now)
+        next_attempt_at = now
     else:
         retry_at = next_attempt(delivery=delivery, attempt=attempt, now=now, attempts=attempts)
         if retry_at is None:
-            fields.update(status=Delivery.Status.FAILED)
+            status = Delivery.Status.FAILED
         else:
-            fields.update(next_attempt_at=retry_at)
+            next_attempt_at = retry_at
+    return Delivery(
+        pk=delivery.pk,
+        status=status,
+        attempts=attempts,
+        next_attempt_at=next_attempt_at,
+        claimed_until=None,
+        claim_token="",
+        last_status_code=attempt.status_code,
+        last_error=attempt.error,
+        last_latency_ms=attempt.latency_ms,
+        response_excerpt=attempt.excerpt,
+        first_attempt_at=delivery.first_attempt_at or now,
+        last_attempt_at=now,
+        delivered_at=now if attempt.delivered else delivery.delivered_at,
+    )
+
+
+def record(*, token: str, outcomes: list[Outcome]) -> int:
+    """Write the outcomes of the deliveries still claimed with ``token``, in one transaction
+    (a few statements for the whole batch); returns how many attempts were written. An
+    outcome whose claim ran out is dropped: another worker owns that delivery now."""
+    if not outcomes:
+        return 0
     with transaction.atomic():
-        updated = Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(**fields)
-        if updated:
-            _endpoint_outcome(endpoint, attempt=attempt, now=now)
+        still_ours = set(
+            Delivery.objects.filter(pk__in=[each.delivery.pk for each in outcomes])
+            .filter(claim_token=token)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        ours = [each for each in outcomes if each.delivery.pk in still_ours]
+        sent = [each for each in ours if each.attempt is not None]
+        unsent = [each.delivery.pk for each in ours if each.attempt is None]
+        if unsent:
+            Delivery.objects.filter(pk__in=unsent, claim_token=token).update(
+                claimed_until=None, claim_token=""
+            )
+        if sent:
+            _write(
+                [
+                    recorded(each.delivery, each.attempt, now=each.at)
+                    for each in sent
+                    if each.attempt is not None
+                ],
+                token=token,
+            )
+            for endpoint_id, attempts in _by_endpoint(sent).items():
+                _endpoint_outcome(endpoint_id, attempts=attempts)
+    return len(sent)
 
 
-def _endpoint_outcome(endpoint: Endpoint, *, attempt: Attempt, now: datetime) -> None:
-    endpoints = Endpoint.objects.filter(pk=endpoint.pk)
-    if attempt.delivered:
+def _write(rows: list[Delivery], *, token: str) -> None:
+    """UPDATE each row's ``RECORDED_FIELDS`` where it still has ``token``, as one
+    ``executemany`` (pipelined by psycopg). The ORM's ``bulk_update`` builds a CASE per field
+    and row, whose compiling cost more CPU than sending the batch."""
+    by_name = {field.name: field for field in Delivery._meta.concrete_fields}
+    fields = [by_name[name] for name in RECORDED_FIELDS]
+    quote = connection.ops.quote_name
+    columns = {
+        name: quote(field.get_attname_column()[1] or name) for name, field in by_name.items()
+    }
+    assignments = ", ".join(f"{columns[name]} = %s" for name in RECORDED_FIELDS)
+    pk_column, token_column = columns["id"], columns["claim_token"]
+    statement = (
+        f"UPDATE {quote(Delivery._meta.db_table)} SET {assignments} "
+        f"WHERE {pk_column} = %s AND {token_column} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            statement,
+            [
+                [
+                    field.get_db_prep_save(getattr(row, field.attname), connection)
+                    for field in fields
+                ]
+                + [row.pk, token]
+                for row in rows
+            ],
+        )
+
+
+def _by_endpoint(outcomes: list[Outcome]) -> dict[int, list[tuple[Attempt, datetime]]]:
+    grouped: dict[int, list[tuple[Attempt, datetime]]] = {}
+    for each in sorted(outcomes, key=lambda outcome: outcome.at):
+        if each.attempt is not None:
+            grouped.setdefault(each.delivery.endpoint_id, []).append((each.attempt, each.at))
+    return grouped
+
+
+def _endpoint_outcome(endpoint_id: int, *, attempts: list[tuple[Attempt, datetime]]) -> None:
+    """An endpoint's health after a batch's attempts to it, in the order they ended: a 2xx
+    resets its failing clock, a failure starts it (unless running), 410 disables it, and a
+    clock running for 5 days disables it."""
+    endpoints = Endpoint.objects.filter(pk=endpoint_id)
+    delivered_since = False  # a 2xx in this batch: the failing clock restarts after it
+    failing_from: datetime | None = None  # the first failure after the last 2xx
+    gone_at: datetime | None = None
+    for attempt, at in attempts:
+        if attempt.delivered:
+            delivered_since, failing_from = True, None
+        elif attempt.status_code == 410:
+            gone_at = gone_at or at
+        elif failing_from is None:
+            failing_from = at
+    if delivered_since and failing_from is None:
         endpoints.filter(failing_since__isnull=False).update(failing_since=None)
-    elif attempt.status_code == 410:
+    elif delivered_since:
+        endpoints.update(failing_since=failing_from)
+    elif failing_from is not None:
+        endpoints.filter(failing_since__isnull=True).update(failing_since=failing_from)
+    if gone_at is not None:
         endpoints.update(
             active=False,
-            disabled_reason=f"Disabled on {payloads.utc_timestamp(now)}: it answered 410 Gone.",
+            disabled_reason=f"Disabled on {payloads.utc_timestamp(gone_at)}: it answered 410 Gone.",
         )
-    else:
-        endpoints.filter(failing_since__isnull=True).update(failing_since=now)
-        endpoints.filter(active=True, failing_since__lte=now - DISABLE_AFTER_FAILING).update(
+    elif failing_from is not None:
+        last = attempts[-1][1]
+        endpoints.filter(active=True, failing_since__lte=last - DISABLE_AFTER_FAILING).update(
             active=False,
             disabled_reason=(
-                f"Disabled on {payloads.utc_timestamp(now)}: every delivery failed for 5 days."
+                f"Disabled on {payloads.utc_timestamp(last)}: every delivery failed for 5 days."
             ),
         )
 
@@ -359,40 +506,149 @@ def _endpoint_outcome(endpoint: Endpoint, *, attempt: Attempt, now: datetime) ->
 # --- One round -------------------------------------------------------------------------------
 
 
-def deliver_claimed(
-    client: httpx.Client, *, token: str, delivery_ids: list[int], clock=timezone.now
-) -> tuple[int, int]:
-    """Send each claimed delivery; returns (attempted, delivered)."""
-    deliveries = Delivery.objects.filter(pk__in=delivery_ids).select_related(
-        "event", "event__session", "endpoint"
+class Dispatcher:
+    """What a worker keeps from round to round: its sending threads and its HTTP clients.
+
+    Deliveries of one batch are sent ``senders`` at a time: a batch holds at most one
+    delivery per session and endpoint (a later one is not due while an earlier one is
+    pending), so sending them side by side keeps every session's order. There is one client
+    per endpoint origin (scheme, host, port), so a kept-alive connection, which goes to the
+    address checked for SSRF, is reused only for the host it was opened (and its TLS
+    certificate checked) for: two hosts behind one address never share one.
+    """
+
+    def __init__(self, *, senders: int | None = None) -> None:
+        self.senders = senders or default_senders()
+        self._pool = ThreadPoolExecutor(max_workers=self.senders, thread_name_prefix="deliver")
+        self._clients: OrderedDict[tuple[str, str, int], httpx.Client] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def client_for(self, target: safety.Target) -> httpx.Client:
+        key = (safety.parse(target.url).scheme, target.host, target.port)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = new_client()
+            self._clients.move_to_end(key)
+            return client
+
+    def submit(self, function: Callable[..., Outcome], *args) -> Future[Outcome]:
+        return self._pool.submit(function, *args)
+
+    def trim(self) -> None:
+        """Close the least recently used clients beyond ``KEPT_CLIENTS`` (between rounds,
+        when none is in use)."""
+        with self._lock:
+            while len(self._clients) > KEPT_CLIENTS:
+                _key, client = self._clients.popitem(last=False)
+                client.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def __enter__(self) -> Dispatcher:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def default_senders() -> int:
+    return int(getattr(settings, "EVENTS_DELIVERY_CONCURRENCY", 8))
+
+
+def claimed(*, token: str, delivery_ids: list[int]) -> list[Delivery]:
+    """The deliveries claimed with ``token``, with what sending them needs, in id order."""
+    return list(
+        Delivery.objects.filter(pk__in=delivery_ids, claim_token=token)
+        .select_related("event", "event__session", "endpoint")
+        .order_by("pk")
     )
+
+
+def deliver_claimed(
+    dispatcher: Dispatcher, *, token: str, deliveries: list[Delivery], clock=timezone.now
+) -> tuple[int, int]:
+    """Send the claimed deliveries, recording outcomes as they come; returns (attempted,
+    delivered).
+
+    The first delivery to each endpoint goes alone; the others to it follow once it has an
+    answer, unless that answer was 410 (then they are given back unsent, and the endpoint
+    is disabled). So an endpoint that is gone gets one request, not a burst.
+    """
+    waiting: dict[int, deque[Delivery]] = {}
+    for each in deliveries:
+        waiting.setdefault(each.endpoint_id, deque()).append(each)
+    gone: set[int] = set()
+    running: dict[Future[Outcome], Delivery] = {}
+    unrecorded: list[Outcome] = []
+    oldest_unrecorded = 0.0
     attempted = delivered = 0
-    gone: set[int] = set()  # endpoints that answered 410 in this batch
-    for delivery in sorted(deliveries, key=lambda each: each.pk):
-        now = clock()
-        if delivery.claimed_until is None or delivery.claimed_until <= now:
-            continue  # the claim ran out while earlier ones were sent: another worker's now
-        if delivery.endpoint_id in gone:
-            release(delivery_id=delivery.pk, token=token)
-            continue
-        attempt = send(client, delivery=delivery, now=now)
-        record(delivery=delivery, token=token, attempt=attempt, now=clock())
-        attempted += 1
-        delivered += attempt.delivered
-        if attempt.status_code == 410:
-            gone.add(delivery.endpoint_id)
-        _log(delivery, attempt)
+
+    def start(each: Delivery) -> None:
+        running[dispatcher.submit(_attempt, dispatcher, each, clock, gone)] = each
+
+    for queue in waiting.values():
+        start(queue.popleft())
+    try:
+        while running:
+            finished, _ = wait(running, timeout=RECORD_WITHIN_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                each = running.pop(future)
+                outcome = future.result()
+                if not unrecorded:
+                    oldest_unrecorded = time.monotonic()
+                unrecorded.append(outcome)
+                if outcome.attempt is not None:
+                    attempted += 1
+                    delivered += outcome.attempt.delivered
+                    _log(each, outcome.attempt)
+                    if outcome.attempt.status_code == 410:
+                        gone.add(each.endpoint_id)
+                queue = waiting[each.endpoint_id]
+                while queue:
+                    follower = queue.popleft()
+                    if each.endpoint_id in gone:
+                        unrecorded.append(Outcome(follower, None, clock()))
+                    else:
+                        start(follower)
+            if unrecorded and (
+                not running
+                or len(unrecorded) >= RECORD_BATCH
+                or time.monotonic() - oldest_unrecorded >= RECORD_WITHIN_SECONDS
+            ):
+                record(token=token, outcomes=unrecorded)
+                unrecorded = []
+    finally:
+        # On an unexpected error, what was sent is still written (not sent twice).
+        if unrecorded:
+            record(token=token, outcomes=unrecorded)
     return attempted, delivered
 
 
-def release(*, delivery_id: int, token: str) -> None:
-    """Give a claimed delivery back unsent."""
-    Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
-        claimed_until=None, claim_token=""
-    )
+def _attempt(dispatcher: Dispatcher, delivery: Delivery, clock, gone: set[int]) -> Outcome:
+    """One delivery, in a sending thread (no database access: all is loaded)."""
+    now = clock()
+    if delivery.endpoint_id in gone or not _claim_lasts(delivery, now=now):
+        return Outcome(delivery, None, now)
+    attempt = send(dispatcher, delivery=delivery, now=now)
+    return Outcome(delivery, attempt, clock())
 
 
-def send(client: httpx.Client, *, delivery: Delivery, now: datetime) -> Attempt:
+def _claim_lasts(delivery: Delivery, *, now: datetime) -> bool:
+    """Whether the claim outlasts the longest attempt (or half the claim, if shorter), so
+    the outcome is written before another worker may take the delivery."""
+    if delivery.claimed_until is None:
+        return False
+    margin = min(ATTEMPT_LIMIT_SECONDS, claim_seconds() / 2)
+    return delivery.claimed_until - now > timedelta(seconds=margin)
+
+
+def send(dispatcher: Dispatcher, *, delivery: Delivery, now: datetime) -> Attempt:
     event = delivery.event
     session = event.session
     body = payloads.encode(
@@ -408,35 +664,37 @@ def send(client: httpx.Client, *, delivery: Delivery, now: datetime) -> Attempt:
         secrets=signing_secrets(delivery.endpoint, now=now),
         sent_at=now,
     )
-    return post(client, url=delivery.endpoint.url, headers=headers, body=body)
+    return post(dispatcher, url=delivery.endpoint.url, headers=headers, body=body)
 
 
-def run_round(client: httpx.Client, *, clock=timezone.now) -> Round:
+def run_round(dispatcher: Dispatcher, *, clock=timezone.now) -> Round:
     """Fan out what is new, then claim and send one batch of due deliveries."""
     fanned_out = fan_out(now=clock())
-    token, ids = claim_due(now=clock())
-    attempted, delivered = deliver_claimed(client, token=token, delivery_ids=ids, clock=clock)
-    return Round(fanned_out, attempted, delivered)
+    dispatcher.trim()
+    token, ids = claim_due(now=clock(), limit=dispatcher.senders * CLAIMS_PER_SENDER)
+    deliveries = claimed(token=token, delivery_ids=ids)
+    attempted, delivered = deliver_claimed(
+        dispatcher, token=token, deliveries=deliveries, clock=clock
+    )
+    return Round(fanned_out, attempted, delivered, claimed=len(deliveries))
 
 
-def deliver_all_due(client: httpx.Client | None = None, *, clock=timezone.now) -> Round:
+def deliver_all_due(
+    dispatcher: Dispatcher | None = None, *, clock=timezone.now, senders: int | None = None
+) -> Round:
     """Rounds until nothing is due now (``deliver_events`` without ``--loop``)."""
-    own_client = client is None
-    client = client or new_client()
+    own_dispatcher = dispatcher is None
+    dispatcher = dispatcher or Dispatcher(senders=senders)
     total = Round(0, 0, 0)
     try:
         while True:
-            done = run_round(client, clock=clock)
-            total = Round(
-                total.fanned_out + done.fanned_out,
-                total.attempted + done.attempted,
-                total.delivered + done.delivered,
-            )
+            done = run_round(dispatcher, clock=clock)
+            total += done
             if not done.worked:
                 return total
     finally:
-        if own_client:
-            client.close()
+        if own_dispatcher:
+            dispatcher.close()
 
 
 def _log(delivery: Delivery, attempt: Attempt) -> None:

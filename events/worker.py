@@ -18,16 +18,17 @@ def run_worker(
     idle_interval: float = 1.0,
     max_backoff: float = 30.0,
     stopping: threading.Event | None = None,
+    senders: int | None = None,
 ) -> delivery.Round:
     """Deliver until stopped; sleeps ``idle_interval`` when nothing is due, and waits for a
     database that went away (a restart) with a doubling backoff."""
     stopping = stopping or threading.Event()
     total = delivery.Round(0, 0, 0)
     backoff = 1.0
-    with stop_on_signals(stopping), delivery.new_client() as client:
+    with stop_on_signals(stopping), delivery.Dispatcher(senders=senders) as dispatcher:
         while not stopping.is_set():
             try:
-                done = delivery.run_round(client)
+                done = delivery.run_round(dispatcher)
             except RECOVERABLE_DATABASE_ERRORS as error:
                 logger.warning("events worker: database unavailable (%s), retrying", error)
                 connection.close()
@@ -35,11 +36,7 @@ def run_worker(
                 backoff = min(backoff * 2, max_backoff)
                 continue
             backoff = 1.0
-            total = delivery.Round(
-                total.fanned_out + done.fanned_out,
-                total.attempted + done.attempted,
-                total.delivered + done.delivered,
-            )
+            total += done
             if not done.worked:
                 stopping.wait(idle_interval)
     return total

@@ -31,6 +31,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    connection: tuple[str, int] = ("", 0)  # the client's address and port: one per connection
 
 
 class Receiver:
@@ -47,7 +48,7 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 headers = {key.lower(): value for key, value in self.headers.items()}
-                receiver.requests.append(Received(self.path, headers, body))
+                receiver.requests.append(Received(self.path, headers, body, self.client_address))
                 receiver.arrived.set()
                 answer = receiver.answers.popleft() if receiver.answers else Answer()
                 if answer.hold is not None:

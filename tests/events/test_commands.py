@@ -135,3 +135,9 @@ def test_deliver_events_with_nothing_due():
 def test_deliver_events_refuses_a_bad_interval():
     with pytest.raises(CommandError, match="--interval"):
         run("deliver_events", "--loop", "--interval", "0")
+
+
+@pytest.mark.parametrize("concurrency", ["0", "65", "-1"])
+def test_deliver_events_refuses_a_concurrency_out_of_range(concurrency):
+    with pytest.raises(CommandError, match="--concurrency .* must be between 1 and 64"):
+        run("deliver_events", f"--concurrency={concurrency}")

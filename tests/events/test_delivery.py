@@ -14,13 +14,14 @@ from datetime import UTC, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from assignment import config, idle_sessions, policy, returns
 from assignment.models import ChatSession
-from events import delivery, services
+from events import delivery, safety, services
 from events.models import Delivery, Endpoint, Event
 from staff.models import Staff
 from tests.events.conftest import Answer
@@ -420,3 +421,108 @@ def test_the_loop_delivers_as_events_come_and_stops_when_told(receiver, endpoint
     assert not thread.is_alive()
     assert done[0].delivered == 1
     assert verified(receiver.requests[0], endpoint.secret)["type"] == "session.assigned"
+
+
+# --- One worker, many deliveries at a time ---------------------------------------------------
+
+
+def test_deliveries_of_different_sessions_are_sent_side_by_side(
+    receiver, endpoint, auto_assign_on, settings
+):
+    settings.EVENTS_DELIVERY_CONCURRENCY = 4
+    for _ in range(5):  # the first goes alone (it probes the endpoint), four follow at once
+        ChatSessionFactory()
+    held = threading.Event()
+    receiver.answer(Answer(), *[Answer(hold=held)] * 4)
+    seen_while_held: list[int] = []
+
+    def release_when_four_wait() -> None:
+        for _ in range(100):  # at most 10 s
+            if len(receiver.requests) == 5:
+                break
+            threading.Event().wait(0.1)
+        seen_while_held.append(len(receiver.requests))
+        held.set()
+
+    watcher = threading.Thread(target=release_when_four_wait)
+    watcher.start()
+    done = delivery.deliver_all_due()
+    watcher.join()
+
+    assert seen_while_held == [5]  # four were waiting for an answer at the same time
+    assert (done.attempted, done.delivered) == (5, 5)
+    assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 5
+
+
+def test_one_session_s_events_still_go_one_after_the_other(receiver, endpoint, auto_assign_on):
+    sessions = [ChatSessionFactory() for _ in range(6)]
+    for session in sessions:
+        policy.session_close(session=session)
+
+    delivery.deliver_all_due()
+
+    sent = [json.loads(each.body) for each in receiver.requests]
+    for session in sessions:
+        types = [each["type"] for each in sent if each["data"]["session"]["id"] == session.pk]
+        assert types == ["session.assigned", "session.closed"]
+
+
+def test_one_connection_carries_many_deliveries(receiver, endpoint, auto_assign_on, settings):
+    settings.EVENTS_DELIVERY_CONCURRENCY = 1
+    for _ in range(12):
+        ChatSessionFactory()
+
+    assert delivery.deliver_all_due().delivered == 12
+
+    assert len({each.connection for each in receiver.requests}) == 1
+
+
+def test_two_host_names_on_one_address_never_share_a_client():
+    # A delivery connects to the address it checked; a kept-alive TLS connection is only
+    # good for the name its certificate was checked for, so each host has its own client.
+    def target(host: str) -> safety.Target:
+        return safety.Target(
+            url=f"https://{host}/hooks", host=host, port=443, address="203.0.113.7"
+        )
+
+    with delivery.Dispatcher(senders=1) as dispatcher:
+        shop = dispatcher.client_for(target("shop.example"))
+        other = dispatcher.client_for(target("other.example"))
+
+        assert shop is not other
+        assert dispatcher.client_for(target("shop.example")) is shop
+
+
+def test_an_endpoint_that_is_gone_gets_one_request_of_a_batch(receiver, endpoint, auto_assign_on):
+    receiver.answer(Answer(status=410))
+    for _ in range(8):
+        ChatSessionFactory()
+
+    done = delivery.deliver_all_due()
+
+    assert (done.attempted, len(receiver.requests)) == (1, 1)
+    assert not Endpoint.objects.get().active
+    unsent = Delivery.objects.exclude(pk=Delivery.objects.order_by("pk").first().pk)
+    assert {(each.attempts, each.claim_token, each.claimed_until) for each in unsent} == {
+        (0, "", None)
+    }
+
+
+def test_statements_per_batch_do_not_grow_with_the_batch(
+    receiver, endpoint, auto_assign_on, settings
+):
+    settings.EVENTS_DELIVERY_CONCURRENCY = 8  # a batch holds up to 32
+    statements = {}
+    with delivery.Dispatcher() as dispatcher:
+        for size in (3, 30):
+            for _ in range(size):
+                ChatSessionFactory()
+            delivery.fan_out(now=timezone.now())
+            with CaptureQueriesContext(connection) as captured:
+                done = delivery.run_round(dispatcher)
+            assert done.delivered == size
+            statements[size] = [query["sql"][:60] for query in captured]
+
+    # Fan-out, claim, load, record (one executemany) and the endpoint's health: as many
+    # statements for 30 deliveries as for 3.
+    assert len(statements[3]) == len(statements[30]) <= 16, statements

@@ -23,20 +23,34 @@ class Command(BaseCommand):
             help="--loop: seconds to sleep when nothing is due (default 1).",
         )
         parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=None,
+            metavar="N",
+            help=(
+                "Deliveries sent at a time, 1 to 64 (default EVENTS_DELIVERY_CONCURRENCY, 8). "
+                "One session's events still go one after the other."
+            ),
+        )
+        parser.add_argument(
             "--json",
             dest="as_json",
             action="store_true",
             help='One-shot: print {"fanned_out", "attempted", "delivered"} as JSON.',
         )
 
-    def handle(self, *args, loop: bool, interval: float, as_json: bool, **options):
+    def handle(
+        self, *args, loop: bool, interval: float, concurrency: int | None, as_json: bool, **options
+    ):
         if not 0 < interval <= 3600:
             raise CommandError(f"--interval {interval:g} must be more than 0 and at most 3600.")
+        if concurrency is not None and not 1 <= concurrency <= 64:
+            raise CommandError(f"--concurrency {concurrency} must be between 1 and 64.")
         if loop:
-            done = worker.run_worker(idle_interval=interval)
+            done = worker.run_worker(idle_interval=interval, senders=concurrency)
         else:
             try:
-                done = delivery.deliver_all_due()
+                done = delivery.deliver_all_due(senders=concurrency)
             except DatabaseError as error:
                 raise CommandError(f"The database is unavailable: {error}".strip()) from None
         if as_json:
