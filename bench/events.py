@@ -2,7 +2,8 @@
 and the time to drain a backlog (issue 10's figures).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/chatassist_bench_events \\
-        .venv/bin/python bench/events.py [--events 10000] [--workers 1,4]
+        .venv/bin/python bench/events.py [--events 10000] [--workers 1,2,4] \\
+            [--concurrency 8] [--no-keep-alive]
 
 For each number of workers W: the database named in DATABASE_URL (its name must contain
 "bench") is dropped and created again and migrated; one endpoint points at a threaded HTTP
@@ -10,11 +11,12 @@ receiver on 127.0.0.1 that answers 204 and checks each signature with the standa
 library; a backlog of N ``session.assigned`` events is written (one per session, so the
 per-session order holds nothing back); then W ``manage.py deliver_events`` processes (one
 shot: each returns once nothing is due) drain it. Reports the drain time, events per
-second, and what the receiver saw (every webhook-id once, every signature valid).
+second, and what the receiver saw (every webhook-id once, every signature valid). The
+receiver keeps connections alive (HTTP/1.1) unless ``--no-keep-alive`` (HTTP/1.0).
 
-The reference, measured in the same run against the same receiver: one process that only
-signs and POSTs the same number of bodies from as many threads as a worker sends with,
-through httpx, with no database. It is the ceiling of this receiver and this client on
+The reference, measured in the same run against a receiver of the same kind: one process
+that only signs and POSTs the same number of bodies from as many threads as a worker sends
+with, through httpx, with no database. It is the ceiling of this receiver and this client on
 this machine; the worker's figure beside it shows what the queue costs.
 """
 
@@ -44,9 +46,12 @@ TARGET_DRAIN_SECONDS = 60
 
 class Receiver(ThreadingHTTPServer):
     daemon_threads = True
+    # A production server's listen backlog (nginx: 511), not socketserver's 5, which resets
+    # connections once more than 5 are being opened at the same moment.
+    request_queue_size = 128
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, *, keep_alive: bool = True) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler if keep_alive else _ClosingHandler)
         self.verifier: Any = None  # a standardwebhooks.Webhook once the endpoint exists
         self.lock = threading.Lock()
         self.ids: list[str] = []
@@ -78,6 +83,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # quiet
         pass
+
+
+class _ClosingHandler(_Handler):
+    """A receiver that closes the connection after each answer (``--no-keep-alive``)."""
+
+    protocol_version = "HTTP/1.0"
 
 
 def seed_backlog(*, events: int, url: str) -> str:
@@ -189,12 +200,12 @@ def reference_posts(*, url: str, secret: str, count: int, threads: int) -> None:
         raise SystemExit(f"reference: {statuses.count(204)} of {count} answered 204")
 
 
-def run_reference(*, events: int, threads: int, time_limit: float) -> dict:
+def run_reference(*, events: int, threads: int, keep_alive: bool, time_limit: float) -> dict:
     """The reference in a process of its own, against a fresh receiver: seconds and rate."""
     from standardwebhooks import Webhook
 
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
-    receiver = Receiver()
+    receiver = Receiver(keep_alive=keep_alive)
     receiver.verifier = Webhook(secret)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     try:
@@ -233,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="deliver_events --concurrency (default 8)"
     )
+    parser.add_argument(
+        "--no-keep-alive",
+        dest="keep_alive",
+        action="store_false",
+        help="the receiver closes each connection after its answer (HTTP/1.0)",
+    )
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--reference-client", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -256,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()
         reset_database(database_url)
         call_command("migrate", verbosity=0)
-        receiver = Receiver()
+        receiver = Receiver(keep_alive=args.keep_alive)
         threading.Thread(target=receiver.serve_forever, daemon=True).start()
         try:
             from standardwebhooks import Webhook
@@ -293,7 +310,10 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     reference = run_reference(
-        events=args.events, threads=args.concurrency, time_limit=args.time_limit
+        events=args.events,
+        threads=args.concurrency,
+        keep_alive=args.keep_alive,
+        time_limit=args.time_limit,
     )
     print(
         f"reference (sign and POST only, {reference['threads']} threads, no database): "
