@@ -58,7 +58,6 @@ LONGEST_RETRY_SECONDS = 6 * 3600.0
 LONGEST_RETRY_AFTER_SECONDS = 24 * 3600.0
 ATTEMPT_LIMIT_SECONDS = CONNECT_TIMEOUT_SECONDS + ANSWER_LIMIT_SECONDS  # one attempt at most
 FAN_OUT_BATCH = 500
-CLAIM_BATCH = 10
 # A round claims this many deliveries per sending thread: enough to keep the threads busy,
 # few enough that even a batch of timeouts ends well inside the claim.
 CLAIMS_PER_SENDER = 4
@@ -173,7 +172,7 @@ def due_deliveries(*, now: datetime):
     )
 
 
-def claim_due(*, now: datetime, limit: int = CLAIM_BATCH) -> tuple[str, list[int]]:
+def claim_due(*, now: datetime, limit: int) -> tuple[str, list[int]]:
     """Claim up to ``limit`` due deliveries for ``claim_seconds()``; returns the claim's
     token and the ids claimed (each row is locked, or SQLite's writer lock held, from the
     choice to the claim, so every id chosen is claimed)."""
@@ -363,7 +362,7 @@ RECORDED_FIELDS = [
 
 
 def recorded(delivery: Delivery, attempt: Attempt, *, now: datetime) -> Delivery:
-    """The delivery's row after ``attempt`` (a new instance, for ``bulk_update``)."""
+    """The delivery's row after ``attempt`` (a new instance, for ``_write``)."""
     attempts = delivery.attempts + 1
     status = Delivery.Status.PENDING
     next_attempt_at = delivery.next_attempt_at
@@ -409,7 +408,7 @@ def record(*, token: str, outcomes: list[Outcome]) -> int:
             .values_list("pk", flat=True)
         )
         ours = [each for each in outcomes if each.delivery.pk in still_ours]
-        sent = [each for each in ours if each.attempt is not None]
+        sent = [(each, each.attempt) for each in ours if each.attempt is not None]
         unsent = [each.delivery.pk for each in ours if each.attempt is None]
         if unsent:
             Delivery.objects.filter(pk__in=unsent, claim_token=token).update(
@@ -417,11 +416,7 @@ def record(*, token: str, outcomes: list[Outcome]) -> int:
             )
         if sent:
             _write(
-                [
-                    recorded(each.delivery, each.attempt, now=each.at)
-                    for each in sent
-                    if each.attempt is not None
-                ],
+                [recorded(each.delivery, attempt, now=each.at) for each, attempt in sent],
                 token=token,
             )
             for endpoint_id, attempts in _by_endpoint(sent).items():
@@ -459,11 +454,13 @@ def _write(rows: list[Delivery], *, token: str) -> None:
         )
 
 
-def _by_endpoint(outcomes: list[Outcome]) -> dict[int, list[tuple[Attempt, datetime]]]:
+def _by_endpoint(
+    sent: list[tuple[Outcome, Attempt]],
+) -> dict[int, list[tuple[Attempt, datetime]]]:
+    """Each endpoint's attempts with their ends, in the order they ended."""
     grouped: dict[int, list[tuple[Attempt, datetime]]] = {}
-    for each in sorted(outcomes, key=lambda outcome: outcome.at):
-        if each.attempt is not None:
-            grouped.setdefault(each.delivery.endpoint_id, []).append((each.attempt, each.at))
+    for each, attempt in sorted(sent, key=lambda pair: pair[0].at):
+        grouped.setdefault(each.delivery.endpoint_id, []).append((attempt, each.at))
     return grouped
 
 
